@@ -1,0 +1,1 @@
+//! The application core: messages, commands, update, effects, keymaps, themes, i18n.

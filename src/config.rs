@@ -1,0 +1,1 @@
+//! Settings (`config.toml`) and XDG paths.

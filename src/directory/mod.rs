@@ -1,0 +1,1 @@
+//! The Annuaire Santé directory: extraction import, local index, search, FHIR API.

@@ -1,0 +1,1 @@
+//! Plain domain types shared across modules. No I/O here.

@@ -1,0 +1,18 @@
+//! Cachet: a terminal workstation for French health professionals.
+//!
+//! Layering (see `docs/design.md`): `domain`, `card`, `store`, `audit`, `mail`,
+//! `directory` and `records` are headless and never import `app` or `ui`; the
+//! command line, the tests and the TUI all drive them the same way.
+
+pub mod app;
+pub mod audit;
+pub mod card;
+pub mod config;
+pub mod directory;
+pub mod domain;
+pub mod error;
+pub mod mail;
+pub mod records;
+pub mod store;
+pub mod tls;
+pub mod ui;

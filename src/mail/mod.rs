@@ -1,0 +1,1 @@
+//! Mail: MIME parsing and rendering, sanitising, threads, XDM, IMAP, SMTP, outbox.

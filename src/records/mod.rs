@@ -1,0 +1,1 @@
+//! The shared patient record (DMP): INS, CDA rendering, MHD and XDS.b clients.

@@ -1,0 +1,1 @@
+//! The encrypted store: sled, per-practitioner profiles, key hierarchy.

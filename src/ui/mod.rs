@@ -1,0 +1,1 @@
+//! Screens and widgets: pure views over the application state.

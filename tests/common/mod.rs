@@ -1,0 +1,67 @@
+//! Shared helpers for integration tests that talk to the real loopback stack.
+//!
+//! `scripts/test.sh` starts the servers (tests/stack/start-all.sh), which write
+//! `KEY=value` lines to `$STACK_DIR/stack.env`, and exports
+//! `CACHET_STACK_ENV=<that file>` and `CACHET_REQUIRE_STACK=1` before running
+//! `cargo nextest`. A test that needs a server calls [`stack`]: without the
+//! stack it is skipped with a message when run by hand (`cargo test`), and it
+//! fails when the stack was required (CI), so CI can never pass vacuously.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// The running stack's settings, read from `stack.env`.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    values: HashMap<String, String>,
+}
+
+impl Stack {
+    /// A value from stack.env; panics with a clear message when missing
+    /// (a test bug or a stack script bug, never an environment condition).
+    pub fn get(&self, key: &str) -> String {
+        match self.values.get(key) {
+            Some(v) => v.clone(),
+            None => panic!("stack.env has no {key}; keys: {:?}", self.values.keys()),
+        }
+    }
+
+    pub fn get_opt(&self, key: &str) -> Option<String> {
+        self.values.get(key).cloned()
+    }
+
+    pub fn port(&self, key: &str) -> u16 {
+        let v = self.get(key);
+        v.parse().unwrap_or_else(|_| panic!("{key}={v} is not a port"))
+    }
+
+    pub fn path(&self, key: &str) -> PathBuf {
+        PathBuf::from(self.get(key))
+    }
+}
+
+/// The stack, or `None` (after printing why) when it is not running and not required.
+pub fn stack(test: &str) -> Option<Stack> {
+    let required = std::env::var("CACHET_REQUIRE_STACK").is_ok_and(|v| v == "1");
+    let Ok(file) = std::env::var("CACHET_STACK_ENV") else {
+        assert!(!required, "{test}: CACHET_REQUIRE_STACK=1 but CACHET_STACK_ENV is unset");
+        eprintln!("{test}: skipped, the loopback stack is not running (use scripts/test.sh)");
+        return None;
+    };
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{test}: cannot read CACHET_STACK_ENV={file}: {e}"));
+    let values = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+        .collect();
+    Some(Stack { values })
+}
+
+/// `../shared/corpus` when present (CI has it), else `None`.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    dir.is_dir().then_some(dir)
+}
