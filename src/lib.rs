@@ -7,6 +7,7 @@
 pub mod app;
 pub mod audit;
 pub mod card;
+pub mod cli;
 pub mod config;
 pub mod directory;
 pub mod domain;
