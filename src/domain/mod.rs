@@ -1,1 +1,3 @@
 //! Plain domain types shared across modules. No I/O here.
+
+pub mod text;
