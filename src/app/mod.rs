@@ -1,1 +1,12 @@
 //! The application core: messages, commands, update, effects, keymaps, themes, i18n.
+//!
+//! The flow of one keypress: terminal event → [`keymap`] → [`command::Command`]
+//! → `update(&mut State, Msg) -> Vec<Effect>` (synchronous, no I/O) → the
+//! runtime runs each effect as a task → results come back as `Msg` → one
+//! coalesced redraw of the pure view.
+
+pub mod command;
+pub mod i18n;
+pub mod keymap;
+pub mod keys;
+pub mod theme;

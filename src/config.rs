@@ -1,1 +1,0 @@
-//! Settings (`config.toml`) and XDG paths.
