@@ -9,6 +9,7 @@ pub mod audit;
 pub mod card;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod directory;
 pub mod domain;
 pub mod error;

@@ -9,4 +9,8 @@ pub mod command;
 pub mod i18n;
 pub mod keymap;
 pub mod keys;
+pub mod msg;
+pub mod palette;
+pub mod state;
 pub mod theme;
+pub mod update;

@@ -1,0 +1,97 @@
+//! Messages into `update` and effects out of it.
+//!
+//! Both are data: a `Msg` is something that happened (a key, a result from a
+//! task, a push from a service); an `Effect` is something `update` wants done
+//! (I/O, a timer, leaving the terminal). Secrets never travel in a `Msg`; the
+//! one effect that carries a PIN moves a zeroizing [`Pin`] to its consumer.
+
+use super::command::Command;
+use super::keys::KeyPress;
+use super::state::Notification;
+use crate::domain::mailbox::{Flags, FolderInfo, ListQuery, MessageId, MessageRow, OpenedMessage};
+use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
+
+/// A mouse gesture, in terminal cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseInput {
+    Click { column: u16, row: u16 },
+    ScrollUp { column: u16, row: u16 },
+    ScrollDown { column: u16, row: u16 },
+}
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyPress),
+    Mouse(MouseInput),
+    Paste(String),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    Command(Command),
+    /// Time passes (notification expiry, idle lock); sent only when a deadline is due.
+    Tick(Instant),
+    Notify(Notification),
+    Progress(Option<Progress>),
+    Folders(Vec<FolderInfo>),
+    FolderLoaded {
+        generation: u64,
+        rows: Vec<MessageRow>,
+    },
+    MessageOpened {
+        generation: u64,
+        message: Option<Box<OpenedMessage>>,
+    },
+    EditorFinished(Result<String, String>),
+    /// The card accepted the PIN (the demo's simulated card for now).
+    Unlocked,
+    PinRejected {
+        tries_left: u8,
+    },
+}
+
+/// Background work shown as a gauge in the status bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub label: String,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// A PIN on its way to the card: zeroized on drop, never printed.
+pub struct Pin(pub Zeroizing<String>);
+
+impl std::fmt::Debug for Pin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pin(<redacted>)")
+    }
+}
+
+#[derive(Debug)]
+pub enum Effect {
+    Quit,
+    Suspend,
+    LoadFolders,
+    LoadFolder {
+        query: ListQuery,
+        generation: u64,
+    },
+    OpenMessage {
+        id: MessageId,
+        generation: u64,
+    },
+    SetFlags {
+        id: MessageId,
+        flags: Flags,
+    },
+    /// Hand the terminal to `$EDITOR` on this text, then take it back.
+    EditText {
+        initial: String,
+    },
+    /// Send `Msg::Tick` after this delay.
+    TickAfter(Duration),
+    VerifyPin(Pin),
+    /// Drop keys and close authenticated sessions (lock).
+    DropSecrets,
+}

@@ -1,0 +1,74 @@
+//! Draws the login and lock screens. Neither shows any patient data.
+
+use super::LoginState;
+use crate::app::i18n::T;
+use crate::app::theme::scope;
+use crate::ui::{UiContext, bordered};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, area: Rect, login: &LoginState, locked: bool, ui: &UiContext) {
+    let title = if locked {
+        T::ScreenLock
+    } else {
+        T::ScreenLogin
+    };
+    let block = bordered(ui, ui.texts.get(title), true);
+    let mut lines = vec![Line::default()];
+    if locked {
+        lines.push(Line::styled(
+            ui.texts.get(T::LockLocked).to_string(),
+            ui.theme.style(scope::LOCK),
+        ));
+        lines.push(Line::styled(
+            ui.texts.get(T::LockHint).to_string(),
+            ui.theme.style(scope::MUTED),
+        ));
+    } else if !login.reader_present && login.demo_pin.is_none() {
+        lines.push(Line::styled(
+            ui.texts.get(T::LoginNoReader).to_string(),
+            ui.theme.style(scope::NOTIFY_WARN),
+        ));
+    } else {
+        lines.push(Line::styled(
+            ui.texts.get(T::LoginInsertCard).to_string(),
+            ui.theme.style(scope::UI),
+        ));
+    }
+    lines.push(Line::default());
+    if let Some(holder) = &login.holder {
+        lines.push(Line::styled(
+            ui.texts.fmt(T::LoginHolder, &[("name", holder)]),
+            ui.theme.style(scope::TITLE),
+        ));
+    }
+    let masked = "●".repeat(login.pin_len());
+    lines.push(Line::from(vec![
+        Span::styled(
+            ui.texts.get(T::LoginPin).to_string(),
+            ui.theme.style(scope::UI),
+        ),
+        Span::styled(format!("{masked:<8}"), ui.theme.style(scope::LOGIN_PIN)),
+    ]));
+    if let Some(tries) = login.tries_left {
+        lines.push(Line::styled(
+            ui.texts
+                .fmt(T::LoginTriesLeft, &[("n", &tries.to_string())]),
+            ui.theme.style(scope::NOTIFY_ERROR),
+        ));
+    }
+    if let Some(pin) = &login.demo_pin {
+        lines.push(Line::default());
+        lines.push(Line::styled(
+            ui.texts.fmt(T::LoginDemoPin, &[("pin", pin)]),
+            ui.theme.style(scope::MUTED),
+        ));
+    }
+    let paragraph = Paragraph::new(lines)
+        .block(block)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true });
+    frame.render_widget(paragraph, area);
+}

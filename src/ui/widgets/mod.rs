@@ -1,0 +1,6 @@
+//! Reusable stateless pieces drawn over or around the screens.
+
+pub mod palette;
+pub mod status_bar;
+pub mod tabs;
+pub mod which_key;
