@@ -1,1 +1,171 @@
-fn main() {}
+//! The `cachet` binary: parses the command line and dispatches.
+//!
+//! `anyhow` lives here only; the library returns typed errors.
+
+use anyhow::Context;
+use cachet::app::i18n::{Lang, Texts};
+use cachet::app::runtime::{self, Services};
+use cachet::app::startup;
+use cachet::app::state::{Connectivity, SessionInfo};
+use cachet::app::theme::ColorDepth;
+use cachet::cli::{Cli, Commands, ConfigCommand, LangArg, exit};
+use cachet::config::{EXAMPLE, Paths, Settings};
+use cachet::ui::UiContext;
+use clap::{CommandFactory, Parser};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let paths = Paths::resolve(cli.config.clone(), cli.profile_dir.clone());
+    init_logging(&paths);
+    // Read before any thread exists: the local offset is unsound to query later.
+    let utc_offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    match dispatch(cli, &paths, utc_offset) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("cachet: {error:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Result<u8> {
+    match cli.command {
+        None => {
+            let settings = load_settings(paths)?;
+            let session = SessionInfo {
+                profile: None,
+                account: None,
+                connectivity: Connectivity::Offline,
+            };
+            run_tui(
+                &settings,
+                paths,
+                cli.lang,
+                session,
+                Services::default(),
+                utc_offset,
+            )
+        }
+        Some(Commands::Demo { seed }) => {
+            let settings = load_settings(paths).unwrap_or_default();
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let services = Services {
+                mail: Some(Arc::new(cachet::demo::generate(now, seed))),
+                card: Some(Arc::new(cachet::demo::DemoCard::default())),
+                progress: None,
+            };
+            let session = SessionInfo {
+                profile: Some("Dr Alice Martin".into()),
+                account: Some("alice.martin@cabinet-exemple.mssante.test".into()),
+                connectivity: Connectivity::Demo,
+            };
+            run_tui(&settings, paths, cli.lang, session, services, utc_offset)
+        }
+        Some(Commands::Config(ConfigCommand::Check { file })) => {
+            let file = file.unwrap_or_else(|| paths.config_file.clone());
+            if !file.exists() {
+                eprintln!("cachet: {} does not exist", file.display());
+                return Ok(exit::ERROR);
+            }
+            match Settings::load(&file) {
+                Ok(settings) => {
+                    println!(
+                        "{}: OK ({} account(s))",
+                        file.display(),
+                        settings.accounts.len()
+                    );
+                    Ok(exit::OK)
+                }
+                Err(error) => {
+                    eprintln!("cachet: {error}");
+                    Ok(exit::ERROR)
+                }
+            }
+        }
+        Some(Commands::Config(ConfigCommand::Example)) => {
+            print!("{EXAMPLE}");
+            Ok(exit::OK)
+        }
+        Some(Commands::Config(ConfigCommand::Paths)) => {
+            println!("config:   {}", paths.config_file.display());
+            println!("keymap:   {}", paths.keymap_file().display());
+            println!("themes:   {}", paths.themes_dir().display());
+            println!("profiles: {}", paths.profiles_dir.display());
+            println!("log:      {}", paths.state_dir.join("cachet.log").display());
+            Ok(exit::OK)
+        }
+        Some(Commands::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "cachet", &mut std::io::stdout());
+            Ok(exit::OK)
+        }
+        Some(Commands::Man) => {
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .context("writing the man page")?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn load_settings(paths: &Paths) -> anyhow::Result<Settings> {
+    Settings::load(&paths.config_file).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn run_tui(
+    settings: &Settings,
+    paths: &Paths,
+    lang: Option<LangArg>,
+    session: SessionInfo,
+    services: Services,
+    utc_offset: time::UtcOffset,
+) -> anyhow::Result<u8> {
+    let has_mail = services.mail.is_some();
+    let mut built = startup::build(settings, paths, session, has_mail, ColorDepth::from_env());
+    if let Some(lang) = lang {
+        built.texts = Texts::new(match lang {
+            LangArg::Fr => Lang::Fr,
+            LangArg::En => Lang::En,
+        });
+    }
+    if services.card.is_some() && services.mail.is_some() {
+        built.state.login.demo_pin = Some(cachet::demo::DEMO_PIN.to_string());
+    }
+    let ui = UiContext {
+        theme: built.theme,
+        texts: built.texts,
+        utc_offset,
+        now: 0,
+    };
+    let initial = if has_mail {
+        vec![cachet::app::msg::Effect::LoadFolders]
+    } else {
+        Vec::new()
+    };
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(runtime::run(built.state, ui, services, initial))?;
+    Ok(exit::OK)
+}
+
+/// Logs go to a file in the XDG state folder, never to the terminal the TUI
+/// owns. Secrets and message content are never logged (by construction: they
+/// have no `Debug`/`Display` that reveals them, and no log call takes them).
+fn init_logging(paths: &Paths) {
+    if std::fs::create_dir_all(&paths.state_dir).is_err() {
+        return;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(paths.state_dir.join("cachet.log"));
+    if let Ok(file) = file {
+        let filter = tracing_subscriber::EnvFilter::try_from_env("CACHET_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    }
+}

@@ -6,11 +6,14 @@
 //! coalesced redraw of the pure view.
 
 pub mod command;
+pub mod editor;
 pub mod i18n;
 pub mod keymap;
 pub mod keys;
 pub mod msg;
 pub mod palette;
+pub mod runtime;
+pub mod startup;
 pub mod state;
 pub mod theme;
 pub mod update;

@@ -155,6 +155,10 @@ pub struct State {
     pub quitting: bool,
     /// Whether a mail source is configured (the demo counts).
     pub has_mail: bool,
+    /// Lock after this long without input (`None`: never).
+    pub idle_lock: Option<Duration>,
+    /// When the user last typed or clicked.
+    pub last_input: Option<Instant>,
 }
 
 impl State {
@@ -178,6 +182,8 @@ impl State {
             next_generation: 1,
             quitting: false,
             has_mail,
+            idle_lock: None,
+            last_input: None,
         }
     }
 

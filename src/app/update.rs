@@ -19,6 +19,9 @@ use std::time::Instant;
 /// Applies one message. `now` is the clock reading for this message (an input,
 /// so tests control time).
 pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
+    if matches!(msg, Msg::Key(_) | Msg::Mouse(_) | Msg::Paste(_)) {
+        state.last_input = Some(now);
+    }
     let mut effects = match msg {
         Msg::Key(key) => on_key(state, key),
         Msg::Mouse(input) => on_mouse(state, input),
@@ -35,7 +38,17 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Command(command) => run(state, command),
-        Msg::Tick(_) => Vec::new(),
+        Msg::Tick(_) => {
+            let idle = state
+                .idle_lock
+                .zip(state.last_input)
+                .is_some_and(|(delay, last)| now >= last + delay);
+            if idle && state.screen.needs_session() {
+                login::lock(state)
+            } else {
+                Vec::new()
+            }
+        }
         Msg::Notify(notification) => {
             state.notify(notification);
             Vec::new()
@@ -66,13 +79,13 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             Vec::new()
         }
     };
-    effects.extend(expire_notifications(state, now));
+    effects.extend(schedule_ticks(state, now));
     effects
 }
 
 /// Gives new notifications a deadline, drops expired ones, and asks for a
-/// tick at the next deadline (no periodic redraw).
-fn expire_notifications(state: &mut State, now: Instant) -> Vec<Effect> {
+/// tick at the next deadline, notification or idle lock (no periodic redraw).
+fn schedule_ticks(state: &mut State, now: Instant) -> Vec<Effect> {
     for note in &mut state.notifications {
         if note.expires.is_none() {
             note.expires = Some(now + note.lifetime());
@@ -81,10 +94,15 @@ fn expire_notifications(state: &mut State, now: Instant) -> Vec<Effect> {
     state
         .notifications
         .retain(|n| n.expires.is_some_and(|t| t > now));
+    let idle_deadline = match (state.idle_lock, state.screen.needs_session()) {
+        (Some(delay), true) => Some(state.last_input.unwrap_or(now) + delay),
+        _ => None,
+    };
     state
         .notifications
         .iter()
         .filter_map(|n| n.expires)
+        .chain(idle_deadline)
         .min()
         .map(|next| vec![Effect::TickAfter(next.saturating_duration_since(now))])
         .unwrap_or_default()

@@ -96,6 +96,10 @@ pub fn generate(now: i64, seed: u64) -> DemoMailbox {
                 flagged: !from_me && rng.u8(..100) < 12,
                 answered: position + 1 < length && !from_me,
             };
+            let flags = Flags {
+                seen: flags.seen || flags.answered,
+                ..flags
+            };
             let message_id = if position == 0 {
                 root.clone()
             } else {

@@ -4,7 +4,9 @@
 //! always gives the same mailbox (snapshot tests rely on it). Names, addresses
 //! and patients are invented; domains end in `.test`.
 
+mod card;
 mod corpus;
 mod mailbox;
 
+pub use card::{DEMO_PIN, DemoCard};
 pub use mailbox::{DemoMailbox, generate};

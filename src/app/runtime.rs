@@ -1,0 +1,272 @@
+//! The event loop: terminal events and task results in, one coalesced redraw out.
+//!
+//! Only this task touches the terminal. Each [`Effect`] runs as a tokio task
+//! (blocking sources on the blocking pool) whose result comes back as a
+//! [`Msg`]. Drawing happens on demand: after a batch of messages has been
+//! applied, never on a timer.
+
+use super::editor;
+use super::i18n::T;
+use super::msg::{Effect, MouseInput, Msg, Pin, Progress};
+use super::state::{Level, Notification, State};
+use super::update::update;
+use crate::app::keys::KeyPress;
+use crate::domain::mailbox::MailSource;
+use crate::ui::{UiContext, view};
+use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{mpsc, watch};
+
+/// What the card says about a PIN.
+pub enum PinOutcome {
+    Accepted,
+    Rejected { tries_left: u8 },
+}
+
+/// The session's link to the card: PIN checks and the lock.
+pub trait CardSession: Send + Sync {
+    /// Consumes the PIN; it is zeroized when dropped.
+    fn verify(&self, pin: Pin) -> PinOutcome;
+    /// Drops keys and closes authenticated connections.
+    fn lock(&self);
+}
+
+/// The services the effects run against.
+#[derive(Clone, Default)]
+pub struct Services {
+    pub mail: Option<Arc<dyn MailSource>>,
+    pub card: Option<Arc<dyn CardSession>>,
+    /// Background work reports here; the status bar shows it as a gauge.
+    pub progress: Option<watch::Receiver<Option<Progress>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("terminal error: {0}")]
+    Terminal(#[from] std::io::Error),
+}
+
+/// Turns a terminal event into a message, if it means anything to Cachet.
+pub fn event_to_msg(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => {
+            KeyPress::from_event(&key).map(Msg::Key)
+        }
+        Event::Mouse(mouse) => {
+            let (column, row) = (mouse.column, mouse.row);
+            match mouse.kind {
+                MouseEventKind::Down(_) => Some(Msg::Mouse(MouseInput::Click { column, row })),
+                MouseEventKind::ScrollUp => Some(Msg::Mouse(MouseInput::ScrollUp { column, row })),
+                MouseEventKind::ScrollDown => {
+                    Some(Msg::Mouse(MouseInput::ScrollDown { column, row }))
+                }
+                _ => None,
+            }
+        }
+        Event::Resize(width, height) => Some(Msg::Resize { width, height }),
+        Event::Paste(text) => Some(Msg::Paste(text)),
+        _ => None,
+    }
+}
+
+fn enter_terminal() -> std::io::Result<ratatui::DefaultTerminal> {
+    let terminal = ratatui::try_init()?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::EnableMouseCapture,
+        crossterm::event::EnableBracketedPaste
+    )?;
+    Ok(terminal)
+}
+
+fn leave_terminal() {
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        crossterm::event::DisableBracketedPaste
+    );
+    ratatui::restore();
+}
+
+/// Runs the TUI until the user quits. The terminal is restored on every exit
+/// path, panics included (ratatui's hook).
+pub async fn run(
+    mut state: State,
+    mut ui: UiContext,
+    services: Services,
+    initial: Vec<Effect>,
+) -> Result<(), RuntimeError> {
+    let mut terminal = enter_terminal()?;
+    let size = terminal.size()?;
+    state.size = (size.width, size.height);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut events = EventStream::new();
+    let mut progress = services.progress.clone();
+    let mut tick_at: Option<tokio::time::Instant> = None;
+    let mut pending = initial;
+    let mut dirty = true;
+
+    let result = loop {
+        // Run what the last batch asked for.
+        for effect in std::mem::take(&mut pending) {
+            match effect {
+                Effect::Quit => {}
+                Effect::Suspend => {
+                    leave_terminal();
+                    suspend_self();
+                    terminal = enter_terminal()?;
+                    terminal.clear()?;
+                    events = EventStream::new();
+                    dirty = true;
+                }
+                Effect::EditText { initial } => {
+                    let Some(dir) = editor::runtime_dir() else {
+                        let _ = tx.send(Msg::Notify(Notification::new(
+                            Level::Error,
+                            T::NotifyEditorUnavailable,
+                        )));
+                        continue;
+                    };
+                    // The event reader would steal the editor's keystrokes: drop it meanwhile.
+                    drop(events);
+                    leave_terminal();
+                    let outcome = editor::edit_in(&dir, &editor::editor_command(), &initial)
+                        .map_err(|e| e.to_string());
+                    terminal = enter_terminal()?;
+                    terminal.clear()?;
+                    events = EventStream::new();
+                    let _ = tx.send(Msg::EditorFinished(outcome));
+                }
+                Effect::TickAfter(delay) => {
+                    let at = tokio::time::Instant::now() + delay;
+                    tick_at = Some(tick_at.map_or(at, |t| t.min(at)));
+                }
+                other => spawn_effect(other, &services, &tx),
+            }
+        }
+        if state.quitting {
+            break Ok(());
+        }
+        if dirty {
+            ui.now = time::OffsetDateTime::now_utc().unix_timestamp();
+            terminal.draw(|frame| view(frame, &state, &ui))?;
+            dirty = false;
+        }
+        let tick = async {
+            match tick_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let progress_changed = async {
+            match progress.as_mut() {
+                Some(rx) => match rx.changed().await {
+                    Ok(()) => rx.borrow_and_update().clone(),
+                    Err(_) => std::future::pending().await,
+                },
+                None => std::future::pending().await,
+            }
+        };
+        let first = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => event_to_msg(event),
+                Some(Err(e)) => break Err(RuntimeError::Terminal(e)),
+                None => break Ok(()),
+            },
+            Some(msg) = rx.recv() => Some(msg),
+            () = tick => {
+                tick_at = None;
+                Some(Msg::Tick(Instant::now()))
+            }
+            value = progress_changed => Some(Msg::Progress(value)),
+        };
+        // Coalesce: apply everything already waiting before the next draw.
+        let mut batch: Vec<Msg> = first.into_iter().collect();
+        while let Ok(msg) = rx.try_recv() {
+            batch.push(msg);
+        }
+        // Polled inside the task (never with a no-op waker: crossterm's stream
+        // would then lose its wake-up and stall).
+        loop {
+            tokio::select! {
+                biased;
+                Some(Ok(event)) = events.next() => batch.extend(event_to_msg(event)),
+                () = std::future::ready(()) => break,
+            }
+        }
+        for msg in batch {
+            pending.extend(update(&mut state, msg, Instant::now()));
+            dirty = true;
+        }
+    };
+    leave_terminal();
+    result
+}
+
+/// Runs an effect that does not need the terminal as a task.
+fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<Msg>) {
+    let tx = tx.clone();
+    match effect {
+        Effect::LoadFolders => {
+            let Some(mail) = services.mail.clone() else {
+                return;
+            };
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Msg::Folders(mail.folders()));
+            });
+        }
+        Effect::LoadFolder { query, generation } => {
+            let Some(mail) = services.mail.clone() else {
+                return;
+            };
+            tokio::task::spawn_blocking(move || {
+                let rows = mail.list(&query);
+                let _ = tx.send(Msg::FolderLoaded { generation, rows });
+            });
+        }
+        Effect::OpenMessage { id, generation } => {
+            let Some(mail) = services.mail.clone() else {
+                return;
+            };
+            tokio::task::spawn_blocking(move || {
+                let message = mail.open(id).map(Box::new);
+                let _ = tx.send(Msg::MessageOpened {
+                    generation,
+                    message,
+                });
+            });
+        }
+        Effect::SetFlags { id, flags } => {
+            let Some(mail) = services.mail.clone() else {
+                return;
+            };
+            tokio::task::spawn_blocking(move || mail.set_flags(id, flags));
+        }
+        Effect::VerifyPin(pin) => {
+            let Some(card) = services.card.clone() else {
+                return;
+            };
+            tokio::task::spawn_blocking(move || {
+                let msg = match card.verify(pin) {
+                    PinOutcome::Accepted => Msg::Unlocked,
+                    PinOutcome::Rejected { tries_left } => Msg::PinRejected { tries_left },
+                };
+                let _ = tx.send(msg);
+            });
+        }
+        Effect::DropSecrets => {
+            tracing::info!("session locked");
+            if let Some(card) = services.card.clone() {
+                card.lock();
+            }
+        }
+        Effect::Quit | Effect::Suspend | Effect::EditText { .. } | Effect::TickAfter(_) => {}
+    }
+}
+
+/// Stops this process like a shell's Ctrl-Z; returns when the shell resumes it.
+fn suspend_self() {
+    let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::TSTP);
+}
