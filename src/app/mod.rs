@@ -15,5 +15,8 @@ pub mod palette;
 pub mod runtime;
 pub mod startup;
 pub mod state;
+pub mod testing;
 pub mod theme;
 pub mod update;
+#[cfg(test)]
+mod update_tests;

@@ -28,6 +28,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &UiContext) {
         .account
         .clone()
         .unwrap_or_else(|| ui.texts.get(T::StatusNoAccount).to_string());
+    // Identity gets at most a third of the line, so connectivity,
+    // notifications and the help hint stay visible on narrow terminals.
+    let budget = usize::from(area.width) / 3;
+    let profile = fit(&profile, profile.width().min(budget))
+        .trim_end()
+        .to_string();
+    let rest = budget.saturating_sub(profile.width()).max(8);
+    let account = fit(&account, account.width().min(rest))
+        .trim_end()
+        .to_string();
     let mut spans = vec![
         Span::styled(format!(" {profile} │ {account} │ "), base),
         Span::styled(

@@ -5,3 +5,6 @@ pub mod view;
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditState {}
+
+#[cfg(test)]
+mod tests;

@@ -56,3 +56,6 @@ pub fn on_editor_finished(state: &mut State, result: Result<String, String>) {
             .notify(Notification::new(Level::Error, T::NotifyEditorFailed).arg("reason", reason)),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,3 +2,6 @@
 //! shows how to import it; it never shows invented practitioners.
 
 pub mod view;
+
+#[cfg(test)]
+mod tests;

@@ -86,3 +86,6 @@ pub fn on_list(state: &mut State, command: ListCmd) -> Vec<Effect> {
     }
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests;

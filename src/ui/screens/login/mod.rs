@@ -116,3 +116,6 @@ pub fn on_unlocked(state: &mut State) -> Vec<Effect> {
     }
     effects
 }
+
+#[cfg(test)]
+mod tests;

@@ -254,3 +254,6 @@ pub fn on_command(state: &mut State, command: MailboxCmd) -> Vec<Effect> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

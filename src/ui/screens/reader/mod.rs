@@ -70,3 +70,6 @@ pub fn on_command(state: &mut State, command: ReaderCmd) -> Vec<Effect> {
     }
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,3 +2,6 @@
 //! shows how to start; it never shows invented documents.
 
 pub mod view;
+
+#[cfg(test)]
+mod tests;

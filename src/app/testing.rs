@@ -1,0 +1,145 @@
+//! A headless harness: the real `update` and `view`, with effects run
+//! synchronously against a mail source. Used by the screen snapshots and the
+//! key-sequence flow tests, so they exercise exactly what the runtime does,
+//! minus the terminal.
+
+use super::i18n::{Lang, Texts};
+use super::keymap::Keymap;
+use super::keys::KeyPress;
+use super::msg::{Effect, Msg};
+use super::runtime::{CardSession, PinOutcome};
+use super::state::{Connectivity, SessionInfo, State};
+use super::theme::{ColorDepth, Theme};
+use super::update::update;
+use crate::demo::{DemoCard, DemoMailbox};
+use crate::domain::mailbox::MailSource;
+use crate::ui::{UiContext, view};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::Instant;
+
+/// The fixed clock of the harness: 2026-11-18 in UTC.
+pub const NOW: i64 = 1_795_000_000;
+
+pub struct Harness {
+    pub state: State,
+    pub ui: UiContext,
+    pub mail: DemoMailbox,
+    pub card: DemoCard,
+    pub clock: Instant,
+    /// Effects that a real runtime would have performed outside `update`.
+    pub outside: Vec<String>,
+}
+
+impl Harness {
+    /// The demo mailbox, loaded, in `lang`, at `width`x`height`.
+    pub fn demo(lang: Lang, width: u16, height: u16) -> Harness {
+        let keymap = Keymap::builtin("default").unwrap_or_default();
+        let session = SessionInfo {
+            profile: Some("Dr Alice Martin".into()),
+            account: Some("alice.martin@cabinet-exemple.mssante.test".into()),
+            connectivity: Connectivity::Demo,
+        };
+        let mut state = State::new(keymap, session, true);
+        state.size = (width, height);
+        state.login.demo_pin = Some(crate::demo::DEMO_PIN.into());
+        let theme = Theme::builtin("default", ColorDepth::None).unwrap_or_else(|_| Theme::plain());
+        let ui = UiContext {
+            theme,
+            texts: Texts::new(lang),
+            utc_offset: time::UtcOffset::UTC,
+            now: NOW,
+        };
+        let mut harness = Harness {
+            state,
+            ui,
+            mail: crate::demo::generate(NOW, 2026),
+            card: DemoCard::default(),
+            clock: Instant::now(),
+            outside: Vec::new(),
+        };
+        harness.settle(vec![Effect::LoadFolders]);
+        harness
+    }
+
+    /// Sends a message and runs every effect it causes, to completion.
+    pub fn send(&mut self, msg: Msg) {
+        let effects = update(&mut self.state, msg, self.clock);
+        self.settle(effects);
+    }
+
+    pub fn key(&mut self, key: &str) {
+        match KeyPress::parse(key) {
+            Ok(key) => self.send(Msg::Key(key)),
+            Err(e) => panic!("bad key in test: {e}"),
+        }
+    }
+
+    /// Types keys separated by spaces (`"j j enter"`).
+    pub fn keys(&mut self, keys: &str) {
+        for key in keys.split_whitespace() {
+            self.key(key);
+        }
+    }
+
+    fn settle(&mut self, mut effects: Vec<Effect>) {
+        while let Some(effect) = effects.pop() {
+            let msg = match effect {
+                Effect::LoadFolders => Some(Msg::Folders(self.mail.folders())),
+                Effect::LoadFolder { query, generation } => Some(Msg::FolderLoaded {
+                    generation,
+                    rows: self.mail.list(&query),
+                }),
+                Effect::OpenMessage { id, generation } => Some(Msg::MessageOpened {
+                    generation,
+                    message: self.mail.open(id).map(Box::new),
+                }),
+                Effect::SetFlags { id, flags } => {
+                    self.mail.set_flags(id, flags);
+                    None
+                }
+                Effect::VerifyPin(pin) => Some(match self.card.verify(pin) {
+                    PinOutcome::Accepted => Msg::Unlocked,
+                    PinOutcome::Rejected { tries_left } => Msg::PinRejected { tries_left },
+                }),
+                other => {
+                    self.outside.push(format!("{other:?}"));
+                    None
+                }
+            };
+            if let Some(msg) = msg {
+                effects.extend(update(&mut self.state, msg, self.clock));
+            }
+        }
+    }
+
+    /// The screen as text, as a terminal of the harness size would show it.
+    pub fn render(&self) -> String {
+        let (width, height) = self.state.size;
+        let Ok(mut terminal) = Terminal::new(TestBackend::new(width, height));
+        let _ = terminal.draw(|frame| view(frame, &self.state, &self.ui));
+        let buffer = terminal.backend().buffer();
+        let mut out = String::new();
+        for y in 0..height {
+            for x in 0..width {
+                out.push_str(buffer[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// The four snapshot variants every screen is checked in: 80x24 and 60x20,
+/// French and English. `setup` brings the demo to the screen under test.
+pub fn variants(setup: impl Fn(&mut Harness)) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (lang, code) in [(Lang::Fr, "fr"), (Lang::En, "en")] {
+        for (width, height) in [(80, 24), (60, 20)] {
+            let mut harness = Harness::demo(lang, width, height);
+            setup(&mut harness);
+            out.push((format!("{code}_{width}x{height}"), harness.render()));
+        }
+    }
+    out
+}

@@ -1,0 +1,362 @@
+//! `update` tested through the headless harness: messages in, state and effects out.
+
+use super::command::{AppCmd, Command};
+use super::i18n::{Lang, T};
+use super::keymap::Scope;
+use super::msg::Msg;
+use super::state::{Level, Notification, Screen};
+use super::testing::Harness;
+use super::update::update;
+use crate::app::msg::Effect;
+use std::time::Duration;
+
+fn demo() -> Harness {
+    Harness::demo(Lang::Fr, 100, 30)
+}
+
+#[test]
+fn the_demo_opens_on_a_populated_inbox() {
+    let h = demo();
+    assert_eq!(h.state.screen, Screen::Mailbox);
+    assert!(h.state.mailbox.rows.len() >= 200);
+    assert_eq!(h.state.mailbox.folder_name(), Some("INBOX"));
+}
+
+#[test]
+fn moving_and_opening_marks_the_message_read() {
+    let mut h = demo();
+    let unread_index = h
+        .state
+        .mailbox
+        .rows
+        .iter()
+        .position(|r| !r.flags.seen)
+        .expect("an unread message");
+    for _ in 0..unread_index {
+        h.key("j");
+    }
+    assert_eq!(h.state.mailbox.cursor.selected, unread_index);
+    let id = h.state.mailbox.rows[unread_index].id;
+    let unread_before = h.state.mailbox.folders[0].unread;
+    h.key("enter");
+    assert_eq!(h.state.screen, Screen::Reader);
+    assert_eq!(h.state.reader.message.as_ref().map(|m| m.id), Some(id));
+    assert!(
+        h.state.mailbox.rows[unread_index].flags.seen,
+        "seen locally"
+    );
+    assert_eq!(
+        h.state.mailbox.folders[0].unread,
+        unread_before - 1,
+        "count follows"
+    );
+    h.key("q");
+    assert_eq!(h.state.screen, Screen::Mailbox, "q in the reader goes back");
+}
+
+#[test]
+fn stale_answers_are_dropped() {
+    let mut h = demo();
+    h.key("enter");
+    let current = h.state.reader.requested.expect("requested");
+    let other = h.state.mailbox.rows[5].id;
+    let stale = h.mail_open(other);
+    h.send(Msg::MessageOpened {
+        generation: current.1 - 1,
+        message: stale,
+    });
+    assert_eq!(
+        h.state.reader.message.as_ref().map(|m| m.id),
+        Some(current.0),
+        "an old answer changes nothing"
+    );
+
+    let rows_before = h.state.mailbox.rows.clone();
+    h.send(Msg::FolderLoaded {
+        generation: 1,
+        rows: Vec::new(),
+    });
+    assert_eq!(h.state.mailbox.rows, rows_before);
+}
+
+impl Harness {
+    fn mail_open(
+        &self,
+        id: crate::domain::mailbox::MessageId,
+    ) -> Option<Box<crate::domain::mailbox::OpenedMessage>> {
+        use crate::domain::mailbox::MailSource;
+        self.mail.open(id).map(Box::new)
+    }
+}
+
+#[test]
+fn chords_wait_then_run_and_unknown_keys_reset() {
+    let mut h = demo();
+    h.key("g");
+    assert_eq!(h.state.pending_keys.len(), 1, "g waits for more");
+    h.key("d");
+    assert_eq!(h.state.screen, Screen::Directory);
+    assert!(h.state.pending_keys.is_empty());
+    h.keys("g §");
+    assert!(
+        h.state.pending_keys.is_empty(),
+        "a key that fits no chord abandons it"
+    );
+    h.keys("g i G");
+    assert_eq!(h.state.screen, Screen::Mailbox);
+    assert_eq!(
+        h.state.mailbox.cursor.selected,
+        h.state.mailbox.rows.len() - 1
+    );
+    h.keys("g g");
+    assert_eq!(h.state.mailbox.cursor.selected, 0);
+}
+
+#[test]
+fn sort_thread_and_filter_reload_the_list() {
+    let mut h = demo();
+    h.key("u");
+    assert!(h.state.mailbox.unread_only);
+    assert!(h.state.mailbox.rows.iter().all(|r| !r.flags.seen));
+    h.key("u");
+    h.key("t");
+    assert!(h.state.mailbox.threaded);
+    assert!(h.state.mailbox.rows.iter().any(|r| r.depth > 0));
+    h.key("o");
+    assert_eq!(
+        h.state.mailbox.sort,
+        crate::domain::mailbox::SortKey::Sender
+    );
+    let names: Vec<String> = h
+        .state
+        .mailbox
+        .rows
+        .iter()
+        .map(|r| r.from.to_lowercase())
+        .collect();
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "sorted by sender");
+    h.key("J");
+    assert_eq!(h.state.mailbox.folder_name(), Some("Sent"));
+}
+
+#[test]
+fn toggles_flag_and_read_with_a_notification() {
+    let mut h = demo();
+    let before = h.state.mailbox.rows[0].flags;
+    h.key("F");
+    assert_eq!(h.state.mailbox.rows[0].flags.flagged, !before.flagged);
+    assert!(h.state.notifications.iter().any(|n| n.level == Level::Info));
+    h.key("N");
+    assert_eq!(h.state.mailbox.rows[0].flags.seen, !before.seen);
+}
+
+#[test]
+fn the_palette_completes_and_runs_commands() {
+    let mut h = demo();
+    h.keys(": h e l p");
+    assert_eq!(
+        h.state.palette.as_ref().map(|p| p.input.as_str()),
+        Some("help")
+    );
+    h.key("enter");
+    assert!(h.state.palette.is_none());
+    assert_eq!(h.state.screen, Screen::Help);
+    h.keys(": z z z enter");
+    assert!(
+        h.state
+            .notifications
+            .iter()
+            .any(|n| n.text == T::NotifyUnknownCommand)
+    );
+}
+
+#[test]
+fn lock_hides_patient_data_and_the_pin_resumes_where_we_were() {
+    let mut h = demo();
+    h.keys("j j enter");
+    let open = h.state.reader.message.as_ref().map(|m| m.id);
+    h.key("ctrl-l");
+    assert_eq!(h.state.screen, Screen::Lock);
+    assert!(
+        h.state.mailbox.rows.is_empty() && h.state.reader.message.is_none(),
+        "data gone from the state"
+    );
+    assert!(h.outside.iter().any(|e| e.contains("DropSecrets")));
+    let screen = h.render();
+    assert!(
+        !screen.contains("Transmission") && !screen.contains("Résultats"),
+        "{screen}"
+    );
+
+    h.keys("g i");
+    assert_eq!(
+        h.state.screen,
+        Screen::Lock,
+        "nothing behind the lock is reachable"
+    );
+    h.keys("0 0 0 0 enter");
+    assert_eq!(h.state.login.tries_left, Some(2));
+    assert_eq!(h.state.screen, Screen::Lock);
+    h.keys("1 2 3 4 enter");
+    assert_eq!(
+        h.state.screen,
+        Screen::Reader,
+        "resumed exactly where we were"
+    );
+    assert_eq!(h.state.reader.message.as_ref().map(|m| m.id), open);
+    assert!(!h.state.mailbox.rows.is_empty());
+    assert_eq!(h.state.mailbox.cursor.selected, 2, "selection kept");
+}
+
+#[test]
+fn the_pin_never_shows_in_debug_output_or_effects() {
+    let mut h = demo();
+    h.key("ctrl-l");
+    h.keys("9 8 7 6");
+    let debug = format!("{:?}", h.state);
+    assert!(!debug.contains("9876"), "state Debug leaks the PIN");
+    let effects = update(
+        &mut h.state,
+        Msg::Key(crate::app::keys::KeyPress::parse("enter").expect("key")),
+        h.clock,
+    );
+    let debug = format!("{effects:?}");
+    assert!(
+        debug.contains("redacted") && !debug.contains("9876"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn idle_lock_fires_after_the_delay_only() {
+    let mut h = demo();
+    h.state.idle_lock = Some(Duration::from_secs(600));
+    h.key("j");
+    let effects = update(
+        &mut h.state,
+        Msg::Tick(h.clock + Duration::from_secs(599)),
+        h.clock + Duration::from_secs(599),
+    );
+    assert_eq!(h.state.screen, Screen::Mailbox);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::TickAfter(d) if *d <= Duration::from_secs(1)))
+    );
+    update(
+        &mut h.state,
+        Msg::Tick(h.clock + Duration::from_secs(600)),
+        h.clock + Duration::from_secs(600),
+    );
+    assert_eq!(h.state.screen, Screen::Lock);
+}
+
+#[test]
+fn notifications_expire_with_a_scheduled_tick() {
+    let mut h = demo();
+    let effects = update(
+        &mut h.state,
+        Msg::Notify(Notification::new(Level::Info, T::NotifyDraftUpdated)),
+        h.clock,
+    );
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::TickAfter(_))),
+        "{effects:?}"
+    );
+    update(
+        &mut h.state,
+        Msg::Tick(h.clock + Duration::from_secs(5)),
+        h.clock + Duration::from_secs(5),
+    );
+    assert!(h.state.notifications.is_empty());
+}
+
+#[test]
+fn mouse_click_selects_then_opens_and_wheel_scrolls() {
+    use crate::app::msg::MouseInput;
+    let mut h = demo();
+    // Row 2 of the list: the body starts at y=1, the border takes one line.
+    h.send(Msg::Mouse(MouseInput::Click { column: 40, row: 4 }));
+    assert_eq!(h.state.mailbox.cursor.selected, 2);
+    h.send(Msg::Mouse(MouseInput::ScrollDown { column: 40, row: 4 }));
+    assert_eq!(h.state.mailbox.cursor.offset, 3);
+    let selected = h.state.mailbox.cursor.selected;
+    let row_on_screen = (selected - h.state.mailbox.cursor.offset) as u16 + 2;
+    h.send(Msg::Mouse(MouseInput::Click {
+        column: 40,
+        row: row_on_screen,
+    }));
+    assert_eq!(
+        h.state.screen,
+        Screen::Reader,
+        "a click on the selected row opens it"
+    );
+}
+
+#[test]
+fn resize_keeps_the_selection_visible() {
+    let mut h = demo();
+    h.keys("G");
+    h.send(Msg::Resize {
+        width: 60,
+        height: 12,
+    });
+    let cursor = h.state.mailbox.cursor;
+    let height = crate::ui::screens::mailbox::page_height(&h.state);
+    assert!(cursor.selected >= cursor.offset && cursor.selected < cursor.offset + height);
+}
+
+#[test]
+fn quit_and_suspend_are_effects() {
+    let mut h = demo();
+    let effects = update(
+        &mut h.state,
+        Msg::Command(Command::App(AppCmd::Suspend)),
+        h.clock,
+    );
+    assert!(effects.iter().any(|e| matches!(e, Effect::Suspend)));
+    h.key("q");
+    assert!(h.state.quitting);
+    assert!(h.outside.iter().any(|e| e == "Quit"));
+}
+
+#[test]
+fn reply_fills_the_composer_and_the_editor_result_lands() {
+    let mut h = demo();
+    h.keys("enter r");
+    assert_eq!(h.state.screen, Screen::Compose);
+    assert!(h.state.compose.subject.starts_with("RE:"));
+    assert_eq!(h.state.compose.subject.matches("RE:").count(), 1);
+    h.key("e");
+    assert!(h.outside.iter().any(|e| e.starts_with("EditText")));
+    h.send(Msg::EditorFinished(Ok("Merci, bien reçu.".into())));
+    assert_eq!(h.state.compose.body, "Merci, bien reçu.");
+    h.send(Msg::EditorFinished(Err("exit status: 1".into())));
+    assert!(
+        h.state
+            .notifications
+            .iter()
+            .any(|n| n.text == T::NotifyEditorFailed)
+    );
+    assert_eq!(
+        h.state.compose.body, "Merci, bien reçu.",
+        "a failed edit loses nothing"
+    );
+}
+
+#[test]
+fn help_lists_user_rebinds() {
+    let mut h = demo();
+    h.state
+        .keymap
+        .patch("[global]\n\"ctrl-q\" = \"app.quit\"\n", "keymap.toml")
+        .expect("valid");
+    let rows = crate::ui::screens::help::rows(&h.state.keymap);
+    assert!(rows.iter().any(|r| matches!(r, crate::ui::screens::help::HelpRow::Binding { keys, .. } if keys.contains("ctrl-q"))));
+    assert!(
+        h.state
+            .keymap
+            .keys_for(Scope::Global, Command::App(AppCmd::Quit))
+            .contains(&"ctrl-q".to_string())
+    );
+}
