@@ -50,6 +50,7 @@ pub fn view(frame: &mut Frame, state: &State, ui: &UiContext) {
             screens::help::view::draw(frame, areas.body, &state.help, &state.keymap, ui)
         }
     }
+    widgets::notifications::draw(frame, areas.body, &state.notifications, ui);
     widgets::status_bar::draw(frame, areas.status, state, ui);
     if let Some(palette) = &state.palette {
         widgets::palette::draw(frame, areas.body, palette, ui);

@@ -2,7 +2,7 @@
 //! the progress gauge of background work, and a help hint.
 
 use crate::app::i18n::T;
-use crate::app::state::{Connectivity, Level, State};
+use crate::app::state::{Connectivity, State};
 use crate::app::theme::scope;
 use crate::ui::UiContext;
 use crate::ui::format::fit;
@@ -58,22 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &UiContext) {
             base.patch(ui.theme.style(scope::STATUS_GAUGE)),
         ));
     }
-    match state.notifications.last() {
-        Some(note) => {
-            let note_scope = match note.level {
-                Level::Info => scope::NOTIFY_INFO,
-                Level::Warn => scope::NOTIFY_WARN,
-                Level::Error => scope::NOTIFY_ERROR,
-            };
-            let args: Vec<(&str, &str)> = note.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let text = crate::domain::text::terminal_safe(&ui.texts.fmt(note.text, &args));
-            spans.push(Span::styled(
-                fit(&text, middle_width),
-                base.patch(ui.theme.style(note_scope)),
-            ));
-        }
-        None => spans.push(Span::styled(" ".repeat(middle_width), base)),
-    }
+    spans.push(Span::styled(" ".repeat(middle_width), base));
     spans.push(Span::styled(hint, base.patch(ui.theme.style(scope::MUTED))));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
 }
