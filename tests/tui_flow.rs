@@ -1,5 +1,7 @@
 //! Key-sequence flows through the real `update` and `view` (headless).
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
 use cachet::app::i18n::Lang;
 use cachet::app::state::Screen;
 use cachet::app::testing::Harness;

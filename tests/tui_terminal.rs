@@ -3,6 +3,8 @@
 //! quits and the terminal is restored. Needs tmux (installed by the test
 //! command); skipped with a message when it is missing and not required.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
