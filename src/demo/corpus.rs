@@ -106,6 +106,8 @@ pub const PATIENTS: &[&str] = &[
 
 /// A kind of letter: subject pattern, body paragraphs, attachment (if any).
 pub struct LetterKind {
+    /// Indexes in [`COLLEAGUES`] of who plausibly writes this letter.
+    pub senders: &'static [usize],
     pub subject: &'static str,
     pub paragraphs: &'static [&'static str],
     pub attachment: Option<(&'static str, &'static str)>,
@@ -113,6 +115,7 @@ pub struct LetterKind {
 
 pub const LETTERS: &[LetterKind] = &[
     LetterKind {
+        senders: &[0, 4, 5, 7, 10],
         subject: "Compte rendu de consultation — {patient}",
         paragraphs: &[
             "J'ai vu en consultation ce jour {patient}, que vous m'aviez adressé(e) pour un avis.",
@@ -122,6 +125,7 @@ pub const LETTERS: &[LetterKind] = &[
         attachment: Some(("CR_consultation.pdf", "application/pdf")),
     },
     LetterKind {
+        senders: &[2],
         subject: "Résultats biologiques — {patient}",
         paragraphs: &[
             "Veuillez trouver ci-joint les résultats du bilan prescrit pour {patient}.",
@@ -131,6 +135,7 @@ pub const LETTERS: &[LetterKind] = &[
         attachment: Some(("IHE_XDM.ZIP", "application/zip")),
     },
     LetterKind {
+        senders: &[0, 3, 4, 7, 10],
         subject: "Lettre de liaison de sortie — {patient}",
         paragraphs: &[
             "{patient} est sorti(e) ce jour du service après une hospitalisation de cinq jours pour décompensation cardiaque.",
@@ -140,6 +145,7 @@ pub const LETTERS: &[LetterKind] = &[
         attachment: Some(("lettre_de_liaison.pdf", "application/pdf")),
     },
     LetterKind {
+        senders: &[0, 4, 5, 7, 9, 10],
         subject: "Demande d'avis — {patient}",
         paragraphs: &[
             "Je me permets de vous solliciter au sujet de {patient}, qui présente depuis deux mois une dyspnée d'effort d'aggravation progressive.",
@@ -148,6 +154,7 @@ pub const LETTERS: &[LetterKind] = &[
         attachment: None,
     },
     LetterKind {
+        senders: &[1],
         subject: "Compte rendu d'imagerie — {patient}",
         paragraphs: &[
             "Échographie abdominale réalisée ce jour chez {patient}.",
@@ -157,6 +164,7 @@ pub const LETTERS: &[LetterKind] = &[
         attachment: Some(("CR_imagerie.pdf", "application/pdf")),
     },
     LetterKind {
+        senders: &[6, 11],
         subject: "Transmission infirmière — {patient}",
         paragraphs: &[
             "Lors du passage de ce matin chez {patient}, nous avons constaté un œdème des membres inférieurs plus marqué qu'à l'habitude.",
@@ -165,6 +173,7 @@ pub const LETTERS: &[LetterKind] = &[
         attachment: None,
     },
     LetterKind {
+        senders: &[8, 11],
         subject: "Renouvellement d'ordonnance — {patient}",
         paragraphs: &[
             "L'ordonnance de {patient} arrive à échéance la semaine prochaine.",
@@ -173,6 +182,7 @@ pub const LETTERS: &[LetterKind] = &[
         attachment: None,
     },
     LetterKind {
+        senders: &[9],
         subject: "Compte rendu opératoire — {patient}",
         paragraphs: &[
             "{patient} a bénéficié d'une prothèse totale de hanche droite, sans complication per-opératoire.",

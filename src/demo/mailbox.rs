@@ -54,9 +54,10 @@ pub fn generate(now: i64, seed: u64) -> DemoMailbox {
     let me = format!("{ME_NAME} <{ME_EMAIL}>");
     let threads = 180;
     for thread in 0..threads {
-        let colleague = &COLLEAGUES[rng.usize(..COLLEAGUES.len())];
-        let patient = PATIENTS[rng.usize(..PATIENTS.len())];
         let letter = &LETTERS[rng.usize(..LETTERS.len())];
+        let colleague =
+            &COLLEAGUES[letter.senders[rng.usize(..letter.senders.len())] % COLLEAGUES.len()];
+        let patient = PATIENTS[rng.usize(..PATIENTS.len())];
         // Older threads first; the newest thread is a few minutes old.
         let age = (threads - thread) as i64 * (80 * DAY / threads as i64) + rng.i64(0..3600);
         let mut date = now - age;

@@ -123,9 +123,10 @@ fn draw_messages(
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-/// `N!r@? 28/11 Dr Claire Lefèvre    └─RE: Compte rendu…`
+/// `›N!r@? 28/11 Dr Claire Lefèvre    └─RE: Compte rendu…`
 fn row_line<'a>(row: &MessageRow, selected: bool, width: usize, ui: &UiContext) -> Line<'a> {
     let marks: String = [
+        if selected { '›' } else { ' ' },
         if row.flags.seen { ' ' } else { 'N' },
         if row.flags.flagged { '!' } else { ' ' },
         if row.flags.answered { 'r' } else { ' ' },
@@ -142,7 +143,7 @@ fn row_line<'a>(row: &MessageRow, selected: bool, width: usize, ui: &UiContext) 
     } else {
         String::new()
     };
-    let fixed = 5 + 1 + 8 + 1 + from_width + 1;
+    let fixed = 6 + 1 + 8 + 1 + from_width + 1;
     let subject_width = width.saturating_sub(fixed + prefix.chars().count());
     let subject = fit(
         &crate::domain::text::terminal_safe(&row.subject),
