@@ -360,3 +360,18 @@ fn help_lists_user_rebinds() {
             .contains(&"ctrl-q".to_string())
     );
 }
+
+#[test]
+fn progress_shows_as_a_gauge_until_cleared() {
+    use crate::app::msg::Progress;
+    let mut h = demo();
+    h.send(Msg::Progress(Some(Progress {
+        label: "Synchronisation".into(),
+        done: 5,
+        total: 10,
+    })));
+    let screen = h.render();
+    assert!(screen.contains("Synchronisation [█████░░░░░]"), "{screen}");
+    h.send(Msg::Progress(None));
+    assert!(!h.render().contains("Synchronisation"));
+}
