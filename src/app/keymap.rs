@@ -12,6 +12,7 @@
 
 use super::command::{self, Command};
 use super::keys::{KeyPress, chord_to_string, parse_chord};
+use crate::config::line_of;
 use std::collections::{BTreeMap, HashMap};
 
 pub const DEFAULT_KEYMAP: &str = include_str!("../../keymaps/default.toml");
@@ -206,13 +207,6 @@ impl Keymap {
             .map(|(k, _)| chord_to_string(k))
             .collect()
     }
-}
-
-fn line_of(source: &str, offset: usize) -> usize {
-    source
-        .get(..offset)
-        .map_or(0, |before| before.matches('\n').count())
-        + 1
 }
 
 fn parse_entries(source: &str, file: &str) -> Result<Vec<Entry>, Vec<KeymapError>> {

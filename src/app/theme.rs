@@ -8,6 +8,7 @@
 //! reduced to the 16 ANSI colours when the terminal lacks truecolor, and
 //! dropped entirely when `NO_COLOR` is set (selection then shows reversed).
 
+use crate::config::line_of;
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -342,13 +343,6 @@ impl Theme {
         let spec = self.resolved(name);
         (spec.fg, spec.bg)
     }
-}
-
-fn line_of(source: &str, offset: usize) -> usize {
-    source
-        .get(..offset)
-        .map_or(0, |before| before.matches('\n').count())
-        + 1
 }
 
 fn parse_color(text: &str) -> Option<Color> {

@@ -224,7 +224,8 @@ impl Settings {
     }
 }
 
-fn line_of(source: &str, offset: usize) -> usize {
+/// The 1-based line of a byte offset, for messages about TOML files.
+pub fn line_of(source: &str, offset: usize) -> usize {
     source
         .get(..offset)
         .map_or(0, |before| before.matches('\n').count())

@@ -12,6 +12,27 @@ pub struct ListCursor {
 }
 
 impl ListCursor {
+    /// Applies a list movement; returns true for `Open` (the caller decides what opening means).
+    pub fn apply(
+        &mut self,
+        command: crate::app::command::ListCmd,
+        len: usize,
+        height: usize,
+    ) -> bool {
+        use crate::app::command::ListCmd;
+        let page = height.max(1) as isize;
+        match command {
+            ListCmd::Down => self.move_by(1, len, height),
+            ListCmd::Up => self.move_by(-1, len, height),
+            ListCmd::PageDown => self.move_by(page, len, height),
+            ListCmd::PageUp => self.move_by(-page, len, height),
+            ListCmd::Top => self.to_top(),
+            ListCmd::Bottom => self.to_bottom(len, height),
+            ListCmd::Open => return true,
+        }
+        false
+    }
+
     /// Moves by `delta` rows within `len` rows, keeping the selection inside a
     /// viewport of `height` rows.
     pub fn move_by(&mut self, delta: isize, len: usize, height: usize) {

@@ -72,18 +72,8 @@ pub fn page_height(state: &State) -> usize {
 }
 
 pub fn on_list(state: &mut State, command: ListCmd) -> Vec<Effect> {
-    let len = rows(&state.keymap).len();
-    let height = page_height(state);
-    let cursor = &mut state.help.cursor;
-    match command {
-        ListCmd::Down => cursor.scroll(1, len, height),
-        ListCmd::Up => cursor.scroll(-1, len, height),
-        ListCmd::PageDown => cursor.scroll(height as isize, len, height),
-        ListCmd::PageUp => cursor.scroll(-(height as isize), len, height),
-        ListCmd::Top => cursor.to_top(),
-        ListCmd::Bottom => cursor.scroll(len as isize, len, height),
-        ListCmd::Open => {}
-    }
+    let (len, height) = (rows(&state.keymap).len(), page_height(state));
+    state.help.cursor.apply(command, len, height);
     Vec::new()
 }
 

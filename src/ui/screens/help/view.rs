@@ -35,7 +35,13 @@ pub fn draw(frame: &mut Frame, area: Rect, help: &HelpState, keymap: &Keymap, ui
     let describe = |c: command::Command| command::spec_of(c).map_or("", |s| ui.texts.get(s.help));
     let lines: Vec<Line> = all[start..(start + height).min(all.len())]
         .iter()
-        .map(|row| match row {
+        .enumerate()
+        .map(|(i, row)| (start + i == help.cursor.selected, row))
+        .map(|(selected, row)| match row {
+            _ if selected => Line::styled(
+                format!("› {}", plain(row, ui)),
+                ui.theme.style(scope::SELECTION),
+            ),
             HelpRow::Section(s) => Line::styled(scope_label(*s, ui), ui.theme.style(scope::TITLE)),
             HelpRow::Binding { keys, command } => Line::from(vec![
                 Span::styled(format!("  {} ", fit(keys, 18)), ui.theme.style(scope::KEY)),
@@ -51,4 +57,17 @@ pub fn draw(frame: &mut Frame, area: Rect, help: &HelpState, keymap: &Keymap, ui
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn plain(row: &HelpRow, ui: &UiContext) -> String {
+    let describe = |c: command::Command| command::spec_of(c).map_or("", |s| ui.texts.get(s.help));
+    match row {
+        HelpRow::Section(s) => scope_label(*s, ui),
+        HelpRow::Binding { keys, command } => format!("{} {}", fit(keys, 18), describe(*command)),
+        HelpRow::Unbound { command } => format!(
+            "{} {}",
+            fit(ui.texts.get(T::HelpUnbound), 18),
+            describe(*command)
+        ),
+    }
 }

@@ -116,19 +116,12 @@ pub fn on_rows(state: &mut State, generation: u64, rows: Vec<MessageRow>) {
 }
 
 pub fn on_list(state: &mut State, command: ListCmd) -> Vec<Effect> {
-    let len = state.mailbox.rows.len();
-    let height = page_height(state);
-    let cursor = &mut state.mailbox.cursor;
-    match command {
-        ListCmd::Down => cursor.move_by(1, len, height),
-        ListCmd::Up => cursor.move_by(-1, len, height),
-        ListCmd::PageDown => cursor.move_by(height as isize, len, height),
-        ListCmd::PageUp => cursor.move_by(-(height as isize), len, height),
-        ListCmd::Top => cursor.to_top(),
-        ListCmd::Bottom => cursor.to_bottom(len, height),
-        ListCmd::Open => return open_selected(state),
+    let (len, height) = (state.mailbox.rows.len(), page_height(state));
+    if state.mailbox.cursor.apply(command, len, height) {
+        open_selected(state)
+    } else {
+        Vec::new()
     }
-    Vec::new()
 }
 
 /// Opens the selected message in the reader and marks it read.
