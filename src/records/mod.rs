@@ -3,6 +3,7 @@
 //! Headless: nothing here imports `app` or `ui`. Untrusted input (CDA files,
 //! server answers) goes through bounded parsers ([`xml`]) and never panics.
 
+pub mod cda;
 pub mod error;
 pub mod ins;
 pub mod xml;
