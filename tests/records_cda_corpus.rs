@@ -156,6 +156,17 @@ fn biology_report_results_are_a_table() {
         .expect("the TSH row");
     assert_eq!(tsh[1], "1.950 mUI/l");
     assert_eq!(tsh[2], "(0.270 - 4.200)");
+    // The PDF copy framed by a layout table shows as an attachment, and the
+    // patient by the first name in use.
+    let text = rich.to_plain_string(100);
+    assert!(
+        text.contains("Copie du document\n[Pièce jointe application/pdf : 77 Ko]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Patient : DOMINIQUE PAT-TROIS, né(e) le 28/03/1979, sexe F"),
+        "{text}"
+    );
     // Laid out at 60 columns, the table fits the terminal.
     let mut only_table = cachet::domain::text::RichText::default();
     only_table.push_table(table.clone());

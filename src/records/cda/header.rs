@@ -83,6 +83,7 @@ pub fn person_name(name: &Element) -> PersonName {
             ("family", _) if out.family.is_none() => out.family = Some(text),
             // French headers repeat the first name with qualifiers (BR, CL):
             // keep the unqualified list, falling back to the qualified ones.
+            ("given", Some("CL")) => out.used_given = Some(text),
             ("given", None) => out.given.push(text),
             ("given", Some(_)) if !out.given.contains(&text) && out.given.is_empty() => {
                 out.given.push(text)

@@ -42,6 +42,8 @@ pub struct PersonName {
     /// Used family name (qualifier SP or CL) when it differs.
     pub used_family: Option<String>,
     pub given: Vec<String>,
+    /// Used first name (qualifier CL), shown in preference to the birth ones.
+    pub used_given: Option<String>,
 }
 
 impl PersonName {
@@ -51,7 +53,7 @@ impl PersonName {
         if let Some(p) = &self.prefix {
             parts.push(p.clone());
         }
-        if let Some(g) = self.given.first() {
+        if let Some(g) = self.used_given.as_ref().or(self.given.first()) {
             parts.push(g.clone());
         }
         match (&self.used_family, &self.family) {

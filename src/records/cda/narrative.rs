@@ -120,7 +120,24 @@ impl Builder {
             }
             "table" => {
                 self.flush();
-                self.blocks.push(NarrativeBlock::Table(read_table(e)));
+                let table = read_table(e);
+                let empty = table
+                    .header
+                    .iter()
+                    .chain(table.rows.iter().flatten())
+                    .all(|c| c.is_empty());
+                if !empty {
+                    self.blocks.push(NarrativeBlock::Table(table));
+                } else {
+                    // A layout table that only frames media (a PDF copy of
+                    // the report, an image): show the media, not empty cells.
+                    let mut media = Vec::new();
+                    e.descendants_named("renderMultiMedia", &mut media);
+                    for m in media {
+                        let reference = m.attr("referencedObject").unwrap_or_default().to_string();
+                        self.blocks.push(NarrativeBlock::MultiMedia { reference });
+                    }
+                }
             }
             "br" => self.inline.push(Inline::Break),
             "renderMultiMedia" => {
