@@ -275,8 +275,18 @@ async fn unknown_patients_and_unreachable_servers() {
     // Nothing listens on port 9 of loopback (discard): a network error, exit code 4.
     let dead = MhdClient::new("http://127.0.0.1:9/fhir", webpki_tls_config().unwrap()).unwrap();
     let err = dead
-        .find_documents(&DocumentQuery::for_patient(PatientSelector::Ins(ins)))
+        .find_documents(&DocumentQuery::for_patient(PatientSelector::Ins(
+            ins.clone(),
+        )))
         .await
         .unwrap_err();
     assert_eq!(err.kind().exit_code(), 4, "{err}");
+    // The search URL holds the INS: it must not leak into the error chain.
+    let mut chain = format!("{err:?}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    assert!(!chain.contains(ins.number().as_str()), "{chain}");
 }

@@ -290,7 +290,10 @@ fn urlencode(id: &str) -> String {
         .collect()
 }
 
+/// A transport error without its URL: search URLs carry the patient's INS,
+/// which must not end up in messages or logs.
 fn transport(e: reqwest::Error) -> Error {
+    let e = e.without_url();
     if e.is_timeout() {
         Error::Timeout(e)
     } else {
