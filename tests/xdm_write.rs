@@ -145,6 +145,18 @@ fn cda_round_trip_keeps_metadata_and_verifies() {
 }
 
 #[test]
+fn dmp_confidentiality_codes_survive_and_mask() {
+    let masked = String::from_utf8(cda_bytes()).unwrap().replace(
+        r#"<confidentialityCode code="N" codeSystem="2.16.840.1.113883.5.25"/>"#,
+        r#"<confidentialityCode code="INVISIBLE_PATIENT" codeSystem="1.2.250.1.213.1.1.4.13"/>"#,
+    );
+    let packaged = xdm::package_cda(masked.into_bytes(), &options()).unwrap();
+    let read = XdmPackage::read(packaged.zip).unwrap();
+    let masking = read.documents[0].entry.masking();
+    assert!(masking.invisible_to_patient && !masking.hidden_from_professionals);
+}
+
+#[test]
 fn test_ins_is_refused_outside_a_test_profile() {
     let test_ins = String::from_utf8(cda_bytes())
         .unwrap()

@@ -74,6 +74,23 @@ pub struct DocumentEntry {
     pub legal_authenticator: Option<String>,
 }
 
+impl DocumentEntry {
+    /// The DMP masking flags of its confidentiality codes (`MASQUE_PS`,
+    /// `INVISIBLE_PATIENT`…), as the records backends read them.
+    pub fn masking(&self) -> crate::records::backend::Masking {
+        let codes: Vec<crate::records::backend::Coding> = self
+            .confidentiality
+            .iter()
+            .map(|c| crate::records::backend::Coding {
+                system: c.scheme.clone(),
+                code: c.code.clone(),
+                display: c.display.clone(),
+            })
+            .collect();
+        crate::records::backend::Masking::from_codes(&codes)
+    }
+}
+
 /// The XDS SubmissionSet (a `RegistryPackage`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SubmissionSet {

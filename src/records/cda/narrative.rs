@@ -90,6 +90,10 @@ impl Builder {
     }
 
     fn element(&mut self, e: &Element, emphasis: Emphasis) {
+        // Text marked as deleted by a revision is history, not content.
+        if e.attr("revised") == Some("delete") {
+            return;
+        }
         match e.name.as_str() {
             "paragraph" | "caption" => {
                 self.flush();

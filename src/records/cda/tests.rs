@@ -41,7 +41,7 @@ const BIO: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
               <tr><td>FT4</td><td colspan="2">7.67 pg/ml</td></tr>
             </tbody>
           </table>
-          <paragraph>Résultat <content styleCode="Bold">anormal</content> : voir
+          <paragraph>Résultat <content revised="delete">normal</content><content styleCode="Bold">anormal</content> : voir
             <linkHtml href="https://example.test/x">le guide</linkHtml>.<br/>Deuxième ligne</paragraph>
           <list listType="ordered"><item>Un</item><item><paragraph>Deux</paragraph></item></list>
           <weird>texte inconnu <b>gras</b></weird>
