@@ -134,31 +134,93 @@ fn list_errors_have_exit_codes() {
     assert_eq!(not_loopback.exit_code(), 1);
 }
 
+async fn create(base: &str, resource: serde_json::Value) -> String {
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(cachet::records::mhd::webpki_tls_config().unwrap())
+        .build()
+        .unwrap();
+    let kind = resource["resourceType"].as_str().unwrap().to_string();
+    let response = http
+        .post(format!("{}/{kind}", base.trim_end_matches('/')))
+        .header("content-type", "application/fhir+json")
+        .body(resource.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "creating {kind}: {}",
+        response.status()
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["id"].as_str().unwrap().to_string()
+}
+
+fn list(nir: &str, fhir: &str, json: bool) -> RecordsCommand {
+    RecordsCommand::List {
+        ins: nir.to_string(),
+        ins_oid: "1.2.250.1.213.1.4.10".to_string(),
+        fhir: fhir.to_string(),
+        types: vec![],
+        from: None,
+        to: None,
+        test_profile: true,
+        json,
+        width: Some(100),
+    }
+}
+
 #[test]
-fn list_against_the_real_server_prints_json() {
+fn list_against_the_real_server() {
     let Some(stack) = common::stack("records_cli") else {
         return;
     };
-    // A fresh patient with no document: an empty JSON array, exit 0.
+    let fhir = stack.get("FHIR_URL");
     let body: u64 = 1_000_000_000_000 + fastrand::u64(0..999_999_999_999);
     let nir = format!("{body}{:02}", cachet::records::ins::nir_key(body));
+
+    // A patient without documents: an empty JSON array, exit 0.
     let mut out = Vec::new();
-    let code = run(
-        RecordsCommand::List {
-            ins: nir,
-            ins_oid: "1.2.250.1.213.1.4.10".to_string(),
-            fhir: stack.get("FHIR_URL"),
-            types: vec![],
-            from: None,
-            to: None,
-            test_profile: true,
-            json: true,
-            width: None,
-        },
-        &mut out,
-    )
-    .unwrap();
-    assert_eq!(code, 0);
+    assert_eq!(run(list(&nir, &fhir, true), &mut out).unwrap(), 0);
     let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(value, serde_json::json!([]));
+
+    // One document: in the JSON and in the table.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let patient = create(
+            &fhir,
+            serde_json::json!({"resourceType": "Patient", "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.10", "value": nir}]}),
+        )
+        .await;
+        create(
+            &fhir,
+            serde_json::json!({
+                "resourceType": "DocumentReference", "status": "current",
+                "type": {"coding": [{"system": "http://loinc.org", "code": "11488-4", "display": "Note de consultation"}]},
+                "subject": {"reference": format!("Patient/{patient}")},
+                "date": "2025-02-03T10:00:00+01:00", "description": "Consultation CLI",
+                "author": [{"display": "Dr Alice MARTIN"}],
+                "content": [{"attachment": {"contentType": "text/plain", "data": "T0s="}}]
+            }),
+        )
+        .await;
+    });
+    let mut out = Vec::new();
+    run(list(&nir, &fhir, true), &mut out).unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(value.as_array().unwrap().len(), 1);
+    assert_eq!(value[0]["title"], "Consultation CLI");
+    assert_eq!(value[0]["type"], "11488-4");
+    assert_eq!(value[0]["invisible_to_patient"], false);
+    let mut out = Vec::new();
+    run(list(&nir, &fhir, false), &mut out).unwrap();
+    let table = String::from_utf8(out).unwrap();
+    assert!(
+        table.contains("2025-02-03") && table.contains("Consultation CLI"),
+        "{table}"
+    );
 }
