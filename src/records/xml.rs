@@ -391,7 +391,7 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let after = &decl[decl.find("encoding")? + "encoding".len()..];
     let after = after.trim_start().strip_prefix('=')?.trim_start();
     let quote = after.chars().next()?;
-    let rest = &after[1..];
+    let rest = &after[quote.len_utf8()..];
     Some(rest[..rest.find(quote)?].to_string())
 }
 
@@ -416,6 +416,25 @@ mod tests {
         xml.push(0xE9);
         xml.extend_from_slice(b"</r>");
         assert_eq!(parse(&xml, &Limits::METADATA).unwrap().text(), "é");
+    }
+
+    #[test]
+    fn odd_declarations_do_not_panic() {
+        for decl in [
+            "<?xml encoding=\u{e9}x\u{e9}?><r/>",
+            "<?xml encoding=?><r/>",
+            "<?xml encoding",
+            "<?xml version=\"1.0\" encoding=\"nope\"?><r/>",
+        ] {
+            let _ = parse(decl.as_bytes(), &Limits::METADATA);
+        }
+        assert!(matches!(
+            parse(
+                b"<?xml version=\"1.0\" encoding=\"nope\"?><r/>",
+                &Limits::METADATA
+            ),
+            Err(XmlError::Encoding { .. })
+        ));
     }
 
     #[test]
