@@ -182,6 +182,31 @@ fn biology_report_results_are_a_table() {
 }
 
 #[test]
+fn identity_problems_in_the_corpus_are_flagged() {
+    let Some(corpus) = corpus_dir() else {
+        eprintln!("corpus absent: skipped");
+        return;
+    };
+    // This official example carries an INS whose key does not check
+    // (2221275056112 gives 47, the document says 01).
+    let path = corpus.join("cda/ans-ci-sis-TestContenuCDA-3-0/CSE-MDE_2023.01.xml");
+    let text =
+        cda::render(&cda::parse(&std::fs::read(path).unwrap()).unwrap()).to_plain_string(100);
+    assert!(
+        text.contains("INS invalide : clé 01, le numéro donne 47"),
+        "{text}"
+    );
+    // A consistent one is not flagged.
+    let path = corpus.join("cda/ans-ci-sis-TestContenuCDA-3-0/VAC_2023.01.xml");
+    let text =
+        cda::render(&cda::parse(&std::fs::read(path).unwrap()).unwrap()).to_plain_string(100);
+    assert!(
+        !text.contains("INS invalide") && !text.contains("INS incohérent"),
+        "{text}"
+    );
+}
+
+#[test]
 fn level1_pdf_examples_keep_their_bytes() {
     let Some(corpus) = corpus_dir() else {
         eprintln!("corpus absent: skipped");

@@ -237,6 +237,43 @@ impl fmt::Debug for Ins {
     }
 }
 
+/// A disagreement between an INS number and the identity traits it came
+/// with: a sign of an identity error that identity vigilance must see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraitMismatch {
+    Sex,
+    BirthYear,
+    BirthMonth,
+}
+
+impl Ins {
+    /// Checks the number's sex, birth year and birth month digits against
+    /// the traits. Unknown traits and INSEE "unknown month" codes (outside
+    /// 01..=12) are not mismatches.
+    pub fn check_traits(&self, traits: &IdentityTraits) -> Vec<TraitMismatch> {
+        let digits = self.number.as_str().as_bytes();
+        let mut out = Vec::new();
+        if let Some(sex) = traits.sex {
+            // Odd first digit: male; even: female (1/2, 3/4, 7/8).
+            let male = (digits[0] - b'0') % 2 == 1;
+            if matches!((sex, male), (Sex::Male, false) | (Sex::Female, true)) {
+                out.push(TraitMismatch::Sex);
+            }
+        }
+        if let Some(birth) = traits.birth_date.as_deref().filter(|b| b.is_ascii()) {
+            if birth.len() >= 4 && birth.as_bytes()[2..4] != digits[1..3] {
+                out.push(TraitMismatch::BirthYear);
+            }
+            let month = &digits[3..5];
+            let known_month = matches!(month, [b'0', b'1'..=b'9'] | [b'1', b'0'..=b'2']);
+            if birth.len() >= 6 && known_month && birth.as_bytes()[4..6] != *month {
+                out.push(TraitMismatch::BirthMonth);
+            }
+        }
+        out
+    }
+}
+
 /// Administrative sex as carried by INS traits (HL7 AdministrativeGender).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sex {
@@ -353,6 +390,39 @@ mod tests {
             Ins::parse("279035121518989", "1.2.3", TEST),
             Err(InsError::UnknownOid { .. })
         ));
+    }
+
+    #[test]
+    fn traits_are_checked_against_the_number() {
+        let ins = Ins::parse("279035121518989", InsOid::TEST_NIR, TEST).unwrap();
+        let traits = IdentityTraits {
+            sex: Some(Sex::Female),
+            birth_date: Some("19790328".to_string()),
+            ..IdentityTraits::default()
+        };
+        assert!(ins.check_traits(&traits).is_empty());
+        let wrong = IdentityTraits {
+            sex: Some(Sex::Male),
+            birth_date: Some("19800428".to_string()),
+            ..traits.clone()
+        };
+        assert_eq!(
+            ins.check_traits(&wrong),
+            vec![
+                TraitMismatch::Sex,
+                TraitMismatch::BirthYear,
+                TraitMismatch::BirthMonth
+            ]
+        );
+        assert!(
+            ins.check_traits(&IdentityTraits::default()).is_empty(),
+            "unknown traits are not mismatches"
+        );
+        // Month 99 (unknown to INSEE) never mismatches.
+        let body: u64 = 2_799_951_215_189;
+        let unknown_month =
+            Ins::parse(&format!("{body}{:02}", nir_key(body)), InsOid::NIR, PROD).unwrap();
+        assert!(unknown_month.check_traits(&traits).is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `Span`/`Table` constructors, which make it terminal-safe.
 
 use crate::domain::text::{Emphasis, Line, RichText, Span, Table};
-use crate::records::ins::InsOid;
+use crate::records::ins::{Ins, InsError, InsOid, InsPolicy};
 
 use super::model::{Body, CdaDocument, EmbeddedFile, Inline, NarrativeBlock, PersonName, Section};
 
@@ -55,6 +55,17 @@ fn render_header(doc: &CdaDocument, out: &mut RichText) {
                 InsOid::TestNia => "INS-NIA de test",
             };
             out.push_line(labelled(kind, number));
+            // Display only: the label above already says whether it is a test
+            // INS; the policy applies where the INS is used, not shown.
+            let checked = Ins::parse(number, &id.root, InsPolicy { test_profile: true });
+            match checked {
+                Err(e) => out.push_line(Line::styled(&format!("INS invalide : {}", ins_problem(&e)), Emphasis::Warning)),
+                Ok(ins) if !ins.check_traits(&h.patient.traits).is_empty() => out.push_line(Line::styled(
+                    "INS incohérent avec le sexe ou la date de naissance du patient : vérifier l'identité.",
+                    Emphasis::Warning,
+                )),
+                Ok(_) => {}
+            }
         }
     }
     if let Some(code) = &h.code {
@@ -114,6 +125,19 @@ fn render_header(doc: &CdaDocument, out: &mut RichText) {
         ));
     }
     out.push_line(Line::default());
+}
+
+/// The reader's language for an INS problem shown inside a document.
+fn ins_problem(e: &InsError) -> String {
+    match e {
+        InsError::WrongKey { expected, found } => {
+            format!("clé {found:02}, le numéro donne {expected:02}")
+        }
+        InsError::Length { found } => format!("{found} caractères au lieu de 15"),
+        InsError::NotDigit { position } => format!("caractère {position} non numérique"),
+        InsError::Category { digit } => format!("premier chiffre {digit} impossible"),
+        _ => "identifiant non reconnu".to_string(),
+    }
 }
 
 fn display_name(name: &PersonName, fallback: &str) -> String {

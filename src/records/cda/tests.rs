@@ -131,6 +131,11 @@ fn narrative_renders_tables_lists_and_emphasis() {
     assert!(text.contains("[Pièce jointe image/png"), "{text}");
     assert!(!text.contains("1.95\n"), "coded entries are not shown");
     assert!(text.contains("INS-NIR de test : 279035121518989"));
+    assert!(!text.contains("INS incohérent"), "number and traits agree");
+    let mismatched = parse(BIO.replace("19790328", "19800328").as_bytes()).unwrap();
+    assert!(plain(&mismatched).contains("INS incohérent"));
+    let bad_key = parse(BIO.replace("279035121518989", "279035121518988").as_bytes()).unwrap();
+    assert!(plain(&bad_key).contains("INS invalide : clé 88, le numéro donne 89"));
     assert!(text.contains("Date : 16/01/2024 15:11"));
     assert!(!text.contains('<'), "{text}");
 
