@@ -59,7 +59,7 @@ impl PersonName {
         match (&self.used_family, &self.family) {
             (Some(used), Some(birth)) if used != birth => {
                 parts.push(format!(
-                    "{} (née {})",
+                    "{} (nom de naissance {})",
                     used.to_uppercase(),
                     birth.to_uppercase()
                 ));

@@ -67,6 +67,10 @@ fn header_is_read() {
     assert_eq!(h.version.as_deref(), Some("2"));
     assert_eq!(h.id.as_ref().unwrap().to_xds(), "1.2.250.1.999.1^DOC-1");
     assert_eq!(h.patient.name.family.as_deref(), Some("TEST"));
+    let mut used = h.patient.name.clone();
+    used.used_family = Some("Dupont".to_string());
+    used.used_given = Some("Cam".to_string());
+    assert_eq!(used.display(), "Cam DUPONT (nom de naissance TEST)");
     assert_eq!(h.patient.traits.first_names, vec!["Camille", "Marie"]);
     assert_eq!(h.patient.traits.birth_place_code.as_deref(), Some("51215"));
     assert_eq!(
