@@ -125,6 +125,7 @@ fn every_corpus_cda_parses_and_renders() {
             cda::Body::NonXml(file) => {
                 assert!(!file.bytes.is_empty(), "{name}: empty level 1 body")
             }
+            cda::Body::External { reference, .. } => assert!(!reference.is_empty(), "{name}"),
             cda::Body::Missing => panic!("{name}: no body found"),
         }
     }

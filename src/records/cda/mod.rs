@@ -35,7 +35,17 @@ pub fn from_tree(root: &Element) -> Result<CdaDocument, Error> {
         Some(c) => match (c.child("structuredBody"), c.child("nonXMLBody")) {
             (Some(structured), _) => Body::Structured(narrative::read_sections(structured)),
             (None, Some(non_xml)) => match non_xml.child("text") {
-                Some(text) => Body::NonXml(embedded(text, None)?),
+                Some(text) => match text.child("reference").and_then(|r| r.attr("value")) {
+                    Some(reference) => Body::External {
+                        media_type: text
+                            .attr("mediaType")
+                            .unwrap_or("application/octet-stream")
+                            .trim()
+                            .to_ascii_lowercase(),
+                        reference: reference.trim().to_string(),
+                    },
+                    None => Body::NonXml(embedded(text, None)?),
+                },
                 None => Body::Missing,
             },
             (None, None) => Body::Missing,

@@ -179,6 +179,11 @@ pub struct EmbeddedFile {
 pub enum Body {
     Structured(Vec<Section>),
     NonXml(EmbeddedFile),
+    /// A level 1 body that points to a file sent alongside (`text/reference`).
+    External {
+        media_type: String,
+        reference: String,
+    },
     Missing,
 }
 

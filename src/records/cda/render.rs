@@ -18,6 +18,10 @@ pub fn render(doc: &CdaDocument) -> RichText {
             }
         }
         Body::NonXml(file) => render_embedded(file, &mut out),
+        Body::External { media_type, reference } => out.push_line(Line::styled(
+            &format!("Document {media_type} « {reference} » transmis à part (par exemple dans la même archive XDM)."),
+            Emphasis::Warning,
+        )),
         Body::Missing => out.push_line(Line::styled(
             "Ce document n'a pas de corps lisible.",
             Emphasis::Warning,

@@ -197,6 +197,21 @@ fn level1_text_and_pdf() {
 }
 
 #[test]
+fn level1_reference_to_a_separate_file() {
+    let xml = r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><title>Externe</title><component><nonXMLBody>
+        <text mediaType="application/pdf"><reference value="DOC0002.PDF"/></text></nonXMLBody></component></ClinicalDocument>"#;
+    let doc = parse(xml.as_bytes()).unwrap();
+    assert_eq!(
+        doc.body,
+        Body::External {
+            media_type: "application/pdf".to_string(),
+            reference: "DOC0002.PDF".to_string()
+        }
+    );
+    assert!(plain(&doc).contains("« DOC0002.PDF » transmis à part"));
+}
+
+#[test]
 fn hostile_or_foreign_documents_are_typed_errors() {
     let not_cda = parse(b"<html><body/></html>").unwrap_err();
     assert!(matches!(not_cda, crate::records::Error::NotCda { .. }));
