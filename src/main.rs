@@ -96,6 +96,15 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             println!("log:      {}", paths.state_dir.join("cachet.log").display());
             Ok(exit::OK)
         }
+        Some(Commands::Records(command)) => {
+            match cachet::cli::records::run(command, &mut std::io::stdout().lock()) {
+                Ok(code) => Ok(code),
+                Err(error) => {
+                    eprintln!("cachet: {}", error.message());
+                    Ok(error.exit_code())
+                }
+            }
+        }
         Some(Commands::Completions { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "cachet", &mut std::io::stdout());
             Ok(exit::OK)

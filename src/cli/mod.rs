@@ -2,6 +2,8 @@
 //! completions and the man page. Each domain has its own file with its
 //! subcommands and a `run` function; `main.rs` only dispatches.
 
+pub mod records;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -55,6 +57,9 @@ pub enum Commands {
     /// Check or explain the settings file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The shared patient record: render CDA/XDM documents, list a patient's documents.
+    #[command(subcommand)]
+    Records(records::RecordsCommand),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
