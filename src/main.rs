@@ -39,14 +39,15 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 account: None,
                 connectivity: Connectivity::Offline,
             };
-            run_tui(
-                &settings,
-                paths,
-                cli.lang,
-                session,
-                Services::default(),
-                utc_offset,
-            )
+            let mut services = Services::default();
+            if let Some(url) = settings.records.as_ref().and_then(|r| r.mhd_url.as_deref()) {
+                let client = cachet::records::mhd::MhdClient::with_webpki_roots(url)
+                    .map_err(|e| anyhow::anyhow!("[records] mhd_url: {e}"))?;
+                services.records = Some(Arc::new(
+                    cachet::app::records_service::RecordsService::Mhd(client),
+                ));
+            }
+            run_tui(&settings, paths, cli.lang, session, services, utc_offset)
         }
         Some(Commands::Demo { seed }) => {
             let settings = load_settings(paths).unwrap_or_default();
@@ -54,6 +55,11 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             let services = Services {
                 mail: Some(Arc::new(cachet::demo::generate(now, seed))),
                 card: Some(Arc::new(cachet::demo::DemoCard::default())),
+                records: Some(Arc::new(
+                    cachet::app::records_service::RecordsService::Demo(
+                        cachet::demo::records::DemoRecords::new(),
+                    ),
+                )),
                 progress: None,
             };
             let session = SessionInfo {
@@ -140,7 +146,11 @@ fn run_tui(
     }
     if services.card.is_some() && services.mail.is_some() {
         built.state.login.demo_pin = Some(cachet::demo::DEMO_PIN.to_string());
+        built.state.records.test_profile = true;
+        built.state.records.demo_ins = Some(cachet::demo::records::demo_patient_ins());
     }
+    built.state.records.available = services.records.is_some();
+    built.state.records.test_profile |= settings.records.as_ref().is_some_and(|r| r.test_profile);
     let ui = UiContext {
         theme: built.theme,
         texts: built.texts,

@@ -66,6 +66,12 @@ pub enum ComposeCmd {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordsCmd {
+    ChoosePatient,
+    BreakGlass,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
     App(AppCmd),
     Go(GoCmd),
@@ -73,6 +79,7 @@ pub enum Command {
     Mailbox(MailboxCmd),
     Reader(ReaderCmd),
     Compose(ComposeCmd),
+    Records(RecordsCmd),
 }
 
 /// One registered command.
@@ -97,6 +104,7 @@ use GoCmd as G;
 use ListCmd as L;
 use MailboxCmd as M;
 use ReaderCmd as R;
+use RecordsCmd as D;
 
 registry! {
     "app.quit" => Command::App(A::Quit), CmdQuit;
@@ -132,6 +140,8 @@ registry! {
     "reader.prev_message" => Command::Reader(R::PrevMessage), CmdPrevMessage;
     "reader.reply" => Command::Reader(R::Reply), CmdReply;
     "compose.edit_body" => Command::Compose(C::EditBody), CmdEditBody;
+    "records.patient" => Command::Records(D::ChoosePatient), CmdRecordsPatient;
+    "records.break_glass" => Command::Records(D::BreakGlass), CmdRecordsBreakGlass;
 }
 
 pub fn by_name(name: &str) -> Option<&'static CommandSpec> {

@@ -186,6 +186,23 @@ texts! {
     CmdPrevMessage = "cmd.reader.prev_message",
     CmdReply = "cmd.reader.reply",
     CmdEditBody = "cmd.compose.edit_body",
+    RecordsInsPrompt = "records.ins_prompt",
+    RecordsReasonPrompt = "records.reason_prompt",
+    RecordsBreakGlass = "records.break_glass",
+    RecordsPatient = "records.patient",
+    RecordsNoDocuments = "records.no_documents",
+    RecordsLoading = "records.loading",
+    RecordsInvalidIns = "records.invalid_ins",
+    RecordsReasonTooShort = "records.reason_too_short",
+    RecordsFailed = "records.failed",
+    RecordsDemoHint = "records.demo_hint",
+    RecordsColDate = "records.col_date",
+    RecordsColType = "records.col_type",
+    RecordsColAuthor = "records.col_author",
+    RecordsColFacility = "records.col_facility",
+    RecordsUnavailable = "records.unavailable",
+    CmdRecordsPatient = "cmd.records.patient",
+    CmdRecordsBreakGlass = "cmd.records.break_glass",
 }
 
 /// A loaded catalogue.

@@ -12,6 +12,7 @@ pub mod keymap;
 pub mod keys;
 pub mod msg;
 pub mod palette;
+pub mod records_service;
 pub mod runtime;
 pub mod startup;
 pub mod state;

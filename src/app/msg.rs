@@ -9,6 +9,8 @@ use super::command::Command;
 use super::keys::KeyPress;
 use super::state::Notification;
 use crate::domain::mailbox::{Flags, FolderInfo, ListQuery, MessageId, MessageRow, OpenedMessage};
+use crate::domain::text::RichText;
+use crate::records::backend::{DocumentEntry, DocumentQuery};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
@@ -48,6 +50,14 @@ pub enum Msg {
     Unlocked,
     PinRejected {
         tries_left: u8,
+    },
+    RecordsListed {
+        generation: u64,
+        result: Result<Vec<DocumentEntry>, String>,
+    },
+    RecordOpened {
+        generation: u64,
+        result: Result<(String, RichText), String>,
     },
 }
 
@@ -94,4 +104,13 @@ pub enum Effect {
     VerifyPin(Pin),
     /// Drop keys and close authenticated sessions (lock).
     DropSecrets,
+    FindRecords {
+        query: Box<DocumentQuery>,
+        generation: u64,
+    },
+    OpenRecord {
+        entry: Box<DocumentEntry>,
+        emergency: bool,
+        generation: u64,
+    },
 }

@@ -38,6 +38,7 @@ pub trait CardSession: Send + Sync {
 pub struct Services {
     pub mail: Option<Arc<dyn MailSource>>,
     pub card: Option<Arc<dyn CardSession>>,
+    pub records: Option<Arc<super::records_service::RecordsService>>,
     /// Background work reports here; the status bar shows it as a gauge.
     pub progress: Option<watch::Receiver<Option<Progress>>>,
 }
@@ -261,6 +262,29 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
             if let Some(card) = services.card.clone() {
                 card.lock();
             }
+        }
+        Effect::FindRecords { query, generation } => {
+            let Some(records) = services.records.clone() else {
+                return;
+            };
+            tokio::spawn(async move {
+                let result = records.find(&query).await;
+                let _ = tx.send(Msg::RecordsListed { generation, result });
+            });
+        }
+        Effect::OpenRecord {
+            entry,
+            emergency,
+            generation,
+        } => {
+            let Some(records) = services.records.clone() else {
+                return;
+            };
+            tracing::info!(emergency, "record opened");
+            tokio::spawn(async move {
+                let result = records.open(&entry).await;
+                let _ = tx.send(Msg::RecordOpened { generation, result });
+            });
         }
         Effect::Quit | Effect::Suspend | Effect::EditText { .. } | Effect::TickAfter(_) => {}
     }

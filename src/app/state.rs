@@ -6,7 +6,7 @@ use super::keys::KeyPress;
 use super::msg::Progress;
 use crate::ui::screens::{
     audit::AuditState, compose::ComposeState, help::HelpState, login::LoginState,
-    mailbox::MailboxState, reader::ReaderState,
+    mailbox::MailboxState, reader::ReaderState, records::RecordsState,
 };
 use std::time::{Duration, Instant};
 
@@ -150,6 +150,7 @@ pub struct State {
     pub compose: ComposeState,
     pub help: HelpState,
     pub audit: AuditState,
+    pub records: RecordsState,
     /// Counter for requests whose answers may come back out of order.
     pub next_generation: u64,
     pub quitting: bool,
@@ -179,6 +180,7 @@ impl State {
             compose: ComposeState::default(),
             help: HelpState::default(),
             audit: AuditState::default(),
+            records: RecordsState::default(),
             next_generation: 1,
             quitting: false,
             has_mail,

@@ -26,6 +26,7 @@ pub struct Harness {
     pub ui: UiContext,
     pub mail: DemoMailbox,
     pub card: DemoCard,
+    pub records: crate::demo::records::DemoRecords,
     pub clock: Instant,
     /// Effects that a real runtime would have performed outside `update`.
     pub outside: Vec<String>,
@@ -43,6 +44,9 @@ impl Harness {
         let mut state = State::new(keymap, session, true);
         state.size = (width, height);
         state.login.demo_pin = Some(crate::demo::DEMO_PIN.into());
+        state.records.available = true;
+        state.records.test_profile = true;
+        state.records.demo_ins = Some(crate::demo::records::demo_patient_ins());
         let theme = Theme::builtin("default", ColorDepth::None).unwrap_or_else(|_| Theme::plain());
         let ui = UiContext {
             theme,
@@ -55,6 +59,7 @@ impl Harness {
             ui,
             mail: crate::demo::generate(NOW, 2026),
             card: DemoCard::default(),
+            records: crate::demo::records::DemoRecords::new(),
             clock: Instant::now(),
             outside: Vec::new(),
         };
@@ -97,6 +102,20 @@ impl Harness {
                 Effect::SetFlags { id, flags } => {
                     self.mail.set_flags(id, flags);
                     None
+                }
+                Effect::FindRecords { query, generation } => Some(Msg::RecordsListed {
+                    generation,
+                    result: Ok(self.records.find(&query)),
+                }),
+                Effect::OpenRecord {
+                    entry, generation, ..
+                } => {
+                    let result = self
+                        .records
+                        .fetch(&entry.id)
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| super::records_service::render_document(&entry, &bytes));
+                    Some(Msg::RecordOpened { generation, result })
                 }
                 Effect::VerifyPin(pin) => Some(match self.card.verify(pin) {
                     PinOutcome::Accepted => Msg::Unlocked,

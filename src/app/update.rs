@@ -13,7 +13,7 @@ use super::msg::{Effect, MouseInput, Msg};
 use super::palette::{self, PaletteOutcome};
 use super::state::{Level, Notification, PaletteState, Screen, State};
 use crate::ui::layout::{Areas, MailboxAreas, row_at};
-use crate::ui::screens::{compose, help, login, mailbox, reader};
+use crate::ui::screens::{compose, help, login, mailbox, reader, records};
 use std::time::Instant;
 
 /// Applies one message. `now` is the clock reading for this message (an input,
@@ -78,6 +78,14 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             state.login.tries_left = Some(tries_left);
             Vec::new()
         }
+        Msg::RecordsListed { generation, result } => {
+            records::on_listed(state, generation, result);
+            Vec::new()
+        }
+        Msg::RecordOpened { generation, result } => {
+            records::on_opened(state, generation, result);
+            Vec::new()
+        }
     };
     effects.extend(schedule_ticks(state, now));
     effects
@@ -111,6 +119,11 @@ fn schedule_ticks(state: &mut State, now: Instant) -> Vec<Effect> {
 fn on_key(state: &mut State, key: KeyPress) -> Vec<Effect> {
     if matches!(state.screen, Screen::Login | Screen::Lock)
         && let Some(effects) = login::on_key(state, &key)
+    {
+        return effects;
+    }
+    if state.screen == Screen::Records
+        && let Some(effects) = records::on_key(state, &key)
     {
         return effects;
     }
@@ -176,7 +189,9 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
                 Vec::new()
             }
             AppCmd::Back => {
-                state.back();
+                if !(state.screen == Screen::Records && records::close_viewer(state)) {
+                    state.back();
+                }
                 Vec::new()
             }
             AppCmd::Lock => login::lock(state),
@@ -195,11 +210,13 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
         Command::List(list) => match state.screen {
             Screen::Mailbox => mailbox::on_list(state, list),
             Screen::Help => help::on_list(state, list),
+            Screen::Records => records::on_list(state, list),
             _ => Vec::new(),
         },
         Command::Mailbox(cmd) => mailbox::on_command(state, cmd),
         Command::Reader(cmd) => reader::on_command(state, cmd),
         Command::Compose(cmd) => compose::on_command(state, cmd),
+        Command::Records(cmd) => records::on_command(state, cmd),
     }
 }
 

@@ -7,6 +7,7 @@
 mod card;
 mod corpus;
 mod mailbox;
+pub mod records;
 
 pub use card::{DEMO_PIN, DemoCard};
 pub use mailbox::{DemoMailbox, generate};

@@ -93,6 +93,7 @@ pub fn lock(state: &mut State) -> Vec<Effect> {
     state.mailbox.rows.clear();
     state.mailbox.folders.clear();
     state.reader.clear();
+    crate::ui::screens::records::clear(state);
     state.login.pin.clear();
     state.login.tries_left = None;
     state.history.push(state.screen);
@@ -114,6 +115,7 @@ pub fn on_unlocked(state: &mut State) -> Vec<Effect> {
         state.reader.requested = Some((id, generation));
         effects.push(Effect::OpenMessage { id, generation });
     }
+    effects.extend(crate::ui::screens::records::refresh(state));
     effects
 }
 
