@@ -1,0 +1,445 @@
+//! Proves the loopback stack started by `tests/stack/start-all.sh` is up and behaves as the
+//! contract in `docs/dev/test-stack.md` says, before any module's integration test relies on it:
+//! every key is in stack.env; implicit-TLS IMAP chains to `CA_CERT` and to nothing else; the
+//! STARTTLS port offers STARTTLS and the no-STARTTLS port does not; the certificate port refuses
+//! EXTERNAL without a client certificate or with a foreign one, and accepts Alice's; both SMTP
+//! ports greet, submission offers STARTTLS (and AUTH only after it) with the contract's size
+//! limit; the vpcd driver listens on both slots. TLS is rustls with the ring provider, as in
+//! the application. Every network step is bounded by [`STEP`].
+
+// Test code: a failed expectation here is the test's verdict (clippy's allow-expect-in-tests
+// covers #[test] functions only, not their helpers).
+#![allow(clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use common::Stack;
+
+/// Upper bound for one connect, handshake or server reply on loopback.
+const STEP: Duration = Duration::from_secs(10);
+
+/// Every key of the contract that start-all.sh itself writes (FHIR_URL comes from start-fhir.sh).
+const CONTRACT_KEYS: &[&str] = &[
+    "STACK_DIR",
+    "CA_CERT",
+    "PKI_DIR",
+    "IMAP_HOST",
+    "IMAPS_PORT",
+    "IMAP_STARTTLS_PORT",
+    "IMAP_NOSTARTTLS_PORT",
+    "IMAPS_CERT_PORT",
+    "SMTP_SUBMISSION_PORT",
+    "SMTPS_PORT",
+    "SMTP_SIZE_LIMIT",
+    "ALICE_USER",
+    "ALICE_PASSWORD",
+    "BOB_USER",
+    "BOB_PASSWORD",
+    "CARD_USER",
+    "ROGUE_CERT",
+    "ROGUE_KEY",
+    "VPCD_PORT",
+    "VPCD_PORT_2",
+];
+
+async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(STEP, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: no answer within {STEP:?}"),
+    }
+}
+
+/// A rustls client that trusts only the PEM certificates in `roots`, optionally presenting a
+/// client certificate.
+fn tls_connector(roots: &Path, client: Option<(&Path, &Path)>) -> TlsConnector {
+    let mut store = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(roots).expect("read trust anchors") {
+        store
+            .add(cert.expect("parse trust anchor"))
+            .expect("add trust anchor");
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_root_certificates(store);
+    let config = match client {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+                .expect("read client certificate")
+                .collect::<Result<_, _>>()
+                .expect("parse client certificate");
+            let key = PrivateKeyDer::from_pem_file(key).expect("read client key");
+            builder
+                .with_client_auth_cert(chain, key)
+                .expect("client auth config")
+        }
+    };
+    TlsConnector::from(Arc::new(config))
+}
+
+async fn connect(s: &Stack, port_key: &str) -> TcpStream {
+    let host = s.get("IMAP_HOST");
+    let port = s.port(port_key);
+    within(
+        &format!("connect {host}:{port} ({port_key})"),
+        TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("connect {host}:{port} ({port_key}): {e}"))
+}
+
+async fn tls_handshake(
+    s: &Stack,
+    tcp: TcpStream,
+    connector: &TlsConnector,
+) -> Result<TlsStream<TcpStream>, std::io::Error> {
+    let name = ServerName::try_from(s.get("IMAP_HOST")).expect("server name");
+    within("TLS handshake", connector.connect(name, tcp)).await
+}
+
+async fn read_line<R: AsyncRead + Unpin>(r: &mut BufReader<R>, what: &str) -> String {
+    let mut line = String::new();
+    let n = within(what, r.read_line(&mut line))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(n > 0, "{what}: the server closed the connection");
+    line.trim_end().to_string()
+}
+
+/// Sends one IMAP command and returns every line up to and including the tagged reply.
+async fn imap_command<S: AsyncRead + AsyncWrite + Unpin>(
+    r: &mut BufReader<S>,
+    tag: &str,
+    command: &str,
+) -> Vec<String> {
+    let w = r.get_mut();
+    within(
+        command,
+        w.write_all(format!("{tag} {command}\r\n").as_bytes()),
+    )
+    .await
+    .expect("send IMAP command");
+    within(command, w.flush())
+        .await
+        .expect("flush IMAP command");
+    let mut lines = Vec::new();
+    loop {
+        let line = read_line(r, command).await;
+        let done = line.starts_with(&format!("{tag} "));
+        lines.push(line);
+        if done {
+            return lines;
+        }
+    }
+}
+
+fn has_capability(lines: &[String], cap: &str) -> bool {
+    lines
+        .iter()
+        .filter(|l| l.contains("CAPABILITY"))
+        .any(|l| l.split([' ', '[', ']']).any(|w| w == cap))
+}
+
+/// The first reply line(s) of an SMTP server: `220 ...`, possibly multi-line (`220-`).
+async fn smtp_reply<R: AsyncRead + Unpin>(r: &mut BufReader<R>, what: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let line = read_line(r, what).await;
+        let last = line.as_bytes().get(3) != Some(&b'-');
+        lines.push(line);
+        if last {
+            return lines;
+        }
+    }
+}
+
+/// The text of an SMTP reply line after its code and separator (`250-STARTTLS` -> `STARTTLS`).
+fn smtp_text(line: &str) -> &str {
+    line.get(4..).unwrap_or("")
+}
+
+async fn smtp_ehlo<S: AsyncRead + AsyncWrite + Unpin>(r: &mut BufReader<S>) -> Vec<String> {
+    let w = r.get_mut();
+    within("EHLO", w.write_all(b"EHLO smoke.example.test\r\n"))
+        .await
+        .expect("send EHLO");
+    within("EHLO", w.flush()).await.expect("flush EHLO");
+    smtp_reply(r, "EHLO").await
+}
+
+#[test]
+fn stack_env_has_every_contract_key_and_the_pki() {
+    let Some(s) = common::stack("stack_env_has_every_contract_key_and_the_pki") else {
+        return;
+    };
+    for key in CONTRACT_KEYS {
+        assert!(
+            s.get_opt(key).is_some_and(|v| !v.is_empty()),
+            "stack.env lacks {key}"
+        );
+    }
+    // start-fhir.sh is another script's job; when the project has it, its key is part of the contract
+    if Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/stack/start-fhir.sh")
+        .exists()
+    {
+        let url = s.get("FHIR_URL");
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with("/fhir/R4"),
+            "FHIR_URL={url}"
+        );
+    }
+    let pki = s.path("PKI_DIR");
+    for f in ["ca.crt", "ca.key", "server.crt", "server.key"] {
+        assert!(
+            pki.join(f).is_file(),
+            "{f} missing from PKI_DIR {}",
+            pki.display()
+        );
+    }
+    assert_eq!(s.path("CA_CERT"), pki.join("ca.crt"));
+    assert_eq!(s.get("CARD_USER"), "810100000017");
+    assert_eq!(s.get("SMTP_SIZE_LIMIT"), "10485760");
+    assert_eq!(s.port("VPCD_PORT_2"), s.port("VPCD_PORT") + 1);
+}
+
+#[tokio::test]
+async fn imaps_greets_over_tls_that_chains_to_the_test_ca_only() {
+    let Some(s) = common::stack("imaps_greets_over_tls_that_chains_to_the_test_ca_only") else {
+        return;
+    };
+    let tls = tls_handshake(
+        &s,
+        connect(&s, "IMAPS_PORT").await,
+        &tls_connector(&s.path("CA_CERT"), None),
+    )
+    .await
+    .expect("TLS handshake trusting CA_CERT");
+    let mut r = BufReader::new(tls);
+    let greeting = read_line(&mut r, "IMAPS greeting").await;
+    assert!(greeting.starts_with("* OK"), "greeting: {greeting}");
+    let login = imap_command(
+        &mut r,
+        "a1",
+        &format!("LOGIN {} {}", s.get("ALICE_USER"), s.get("ALICE_PASSWORD")),
+    )
+    .await;
+    assert!(
+        login.last().is_some_and(|l| l.starts_with("a1 OK")),
+        "login: {login:?}"
+    );
+    for cap in ["IDLE", "CONDSTORE", "QRESYNC", "SPECIAL-USE"] {
+        assert!(
+            has_capability(&login, cap),
+            "{cap} missing after login: {login:?}"
+        );
+    }
+    let list = imap_command(&mut r, "a2", "LIST \"\" \"*\" RETURN (SPECIAL-USE)").await;
+    for flag in ["\\Sent", "\\Drafts", "\\Trash", "\\Archive", "\\Junk"] {
+        assert!(
+            list.iter().any(|l| l.contains(flag)),
+            "no {flag} folder: {list:?}"
+        );
+    }
+
+    // The same server must be refused by a client that trusts another CA.
+    let foreign = tls_connector(&s.path("ROGUE_CERT"), None);
+    let refused = tls_handshake(&s, connect(&s, "IMAPS_PORT").await, &foreign).await;
+    assert!(
+        refused.is_err(),
+        "a client trusting only ROGUE_CERT accepted the server certificate"
+    );
+}
+
+#[tokio::test]
+async fn starttls_port_offers_starttls_and_upgrades() {
+    let Some(s) = common::stack("starttls_port_offers_starttls_and_upgrades") else {
+        return;
+    };
+    let mut r = BufReader::new(connect(&s, "IMAP_STARTTLS_PORT").await);
+    let greeting = read_line(&mut r, "STARTTLS-port greeting").await;
+    assert!(greeting.starts_with("* OK"), "greeting: {greeting}");
+    let caps = imap_command(&mut r, "a1", "CAPABILITY").await;
+    assert!(
+        has_capability(&caps, "STARTTLS"),
+        "STARTTLS not offered: {caps:?}"
+    );
+    let ok = imap_command(&mut r, "a2", "STARTTLS").await;
+    assert!(
+        ok.last().is_some_and(|l| l.starts_with("a2 OK")),
+        "STARTTLS refused: {ok:?}"
+    );
+    assert!(
+        r.buffer().is_empty(),
+        "server sent data after STARTTLS OK (injection)"
+    );
+    let tls = tls_handshake(&s, r.into_inner(), &tls_connector(&s.path("CA_CERT"), None))
+        .await
+        .expect("TLS handshake after STARTTLS");
+    let mut r = BufReader::new(tls);
+    let login = imap_command(
+        &mut r,
+        "a3",
+        &format!("LOGIN {} {}", s.get("BOB_USER"), s.get("BOB_PASSWORD")),
+    )
+    .await;
+    assert!(
+        login.last().is_some_and(|l| l.starts_with("a3 OK")),
+        "login after STARTTLS: {login:?}"
+    );
+}
+
+#[tokio::test]
+async fn nostarttls_port_never_offers_starttls() {
+    let Some(s) = common::stack("nostarttls_port_never_offers_starttls") else {
+        return;
+    };
+    let mut r = BufReader::new(connect(&s, "IMAP_NOSTARTTLS_PORT").await);
+    let greeting = read_line(&mut r, "no-STARTTLS greeting").await;
+    assert!(greeting.starts_with("* OK"), "greeting: {greeting}");
+    let caps = imap_command(&mut r, "a1", "CAPABILITY").await;
+    assert!(
+        caps.last().is_some_and(|l| l.starts_with("a1 OK")),
+        "CAPABILITY: {caps:?}"
+    );
+    assert!(
+        has_capability(&caps, "IMAP4rev1"),
+        "not an IMAP server? {caps:?}"
+    );
+    assert!(
+        !has_capability(&caps, "STARTTLS"),
+        "STARTTLS offered: {caps:?}"
+    );
+    assert!(
+        !has_capability(&[greeting], "STARTTLS"),
+        "STARTTLS in the greeting"
+    );
+}
+
+/// `AUTHENTICATE EXTERNAL` on the certificate port with the given client identity; returns the
+/// tagged reply. Dovecot completes the handshake either way and refuses at AUTHENTICATE.
+async fn external_login(s: &Stack, identity: Option<(&Path, &Path)>) -> String {
+    let connector = tls_connector(&s.path("CA_CERT"), identity);
+    let tls = tls_handshake(s, connect(s, "IMAPS_CERT_PORT").await, &connector)
+        .await
+        .expect("TLS handshake on the certificate port");
+    let mut r = BufReader::new(tls);
+    let greeting = read_line(&mut r, "cert-port greeting").await;
+    assert!(greeting.starts_with("* OK"), "greeting: {greeting}");
+    let caps = vec![greeting];
+    assert!(
+        has_capability(&caps, "AUTH=EXTERNAL"),
+        "no AUTH=EXTERNAL: {caps:?}"
+    );
+    let reply = imap_command(&mut r, "a1", "AUTHENTICATE EXTERNAL =").await;
+    reply.last().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn cert_port_requires_a_client_certificate_from_the_test_ca() {
+    let Some(s) = common::stack("cert_port_requires_a_client_certificate_from_the_test_ca") else {
+        return;
+    };
+    let none = external_login(&s, None).await;
+    assert!(
+        none.starts_with("a1 NO"),
+        "login without a client certificate: {none}"
+    );
+
+    let rogue = external_login(&s, Some((&s.path("ROGUE_CERT"), &s.path("ROGUE_KEY")))).await;
+    assert!(
+        rogue.starts_with("a1 NO"),
+        "login with a foreign CA's certificate: {rogue}"
+    );
+
+    // The refusals above mean something only if a good certificate gets in.
+    let alice = external_login(&s, Some((&s.path("ALICE_CERT"), &s.path("ALICE_KEY")))).await;
+    assert!(
+        alice.starts_with("a1 OK"),
+        "login with Alice's certificate: {alice}"
+    );
+}
+
+#[tokio::test]
+async fn smtp_ports_greet_and_submission_requires_starttls() {
+    let Some(s) = common::stack("smtp_ports_greet_and_submission_requires_starttls") else {
+        return;
+    };
+    let limit = s.get("SMTP_SIZE_LIMIT");
+
+    let mut r = BufReader::new(connect(&s, "SMTP_SUBMISSION_PORT").await);
+    let greeting = smtp_reply(&mut r, "submission greeting").await;
+    assert!(greeting[0].starts_with("220"), "greeting: {greeting:?}");
+    let ehlo = smtp_ehlo(&mut r).await;
+    assert!(ehlo.iter().all(|l| l.starts_with("250")), "EHLO: {ehlo:?}");
+    assert!(
+        ehlo.iter().any(|l| smtp_text(l) == "STARTTLS"),
+        "no STARTTLS: {ehlo:?}"
+    );
+    assert!(
+        !ehlo.iter().any(|l| smtp_text(l).starts_with("AUTH")),
+        "AUTH offered before TLS: {ehlo:?}"
+    );
+    assert!(
+        ehlo.iter().any(|l| smtp_text(l) == format!("SIZE {limit}")),
+        "no SIZE {limit}: {ehlo:?}"
+    );
+    let w = r.get_mut();
+    within(
+        "MAIL before STARTTLS",
+        w.write_all(b"MAIL FROM:<alice@example.test>\r\n"),
+    )
+    .await
+    .expect("send MAIL");
+    let refused = smtp_reply(&mut r, "MAIL before STARTTLS").await;
+    assert!(
+        refused[0].starts_with("530"),
+        "MAIL accepted before STARTTLS: {refused:?}"
+    );
+
+    let tls = tls_handshake(
+        &s,
+        connect(&s, "SMTPS_PORT").await,
+        &tls_connector(&s.path("CA_CERT"), None),
+    )
+    .await
+    .expect("TLS handshake on the SMTPS port");
+    let mut r = BufReader::new(tls);
+    let greeting = smtp_reply(&mut r, "SMTPS greeting").await;
+    assert!(greeting[0].starts_with("220"), "greeting: {greeting:?}");
+    let ehlo = smtp_ehlo(&mut r).await;
+    assert!(
+        ehlo.iter()
+            .any(|l| smtp_text(l).starts_with("AUTH") && l.contains("PLAIN")),
+        "EHLO: {ehlo:?}"
+    );
+}
+
+#[tokio::test]
+async fn vpcd_listens_on_both_slots() {
+    let Some(s) = common::stack("vpcd_listens_on_both_slots") else {
+        return;
+    };
+    for key in ["VPCD_PORT", "VPCD_PORT_2"] {
+        let port = s.port(key);
+        within(
+            &format!("connect vpcd {key}"),
+            TcpStream::connect(("127.0.0.1", port)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("vpcd {key}={port} refuses a connection: {e}"));
+    }
+}
