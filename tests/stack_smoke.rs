@@ -443,3 +443,94 @@ async fn vpcd_listens_on_both_slots() {
         .unwrap_or_else(|e| panic!("vpcd {key}={port} refuses a connection: {e}"));
     }
 }
+
+/// Sends one SMTP command and returns its (possibly multi-line) reply.
+async fn smtp_command<S: AsyncRead + AsyncWrite + Unpin>(
+    r: &mut BufReader<S>,
+    command: &str,
+    what: &str,
+) -> Vec<String> {
+    let w = r.get_mut();
+    within(what, w.write_all(format!("{command}\r\n").as_bytes()))
+        .await
+        .expect("send SMTP command");
+    within(what, w.flush()).await.expect("flush SMTP command");
+    smtp_reply(r, what).await
+}
+
+#[tokio::test]
+async fn mail_submitted_over_smtps_reaches_the_imap_inbox() {
+    use base64::Engine as _;
+    let Some(s) = common::stack("mail_submitted_over_smtps_reaches_the_imap_inbox") else {
+        return;
+    };
+    let (bob, alice) = (s.get("BOB_USER"), s.get("ALICE_USER"));
+    let token = format!("smoke-{}-{}", std::process::id(), fastrand::u64(..));
+
+    let connector = tls_connector(&s.path("CA_CERT"), None);
+    let tls = tls_handshake(&s, connect(&s, "SMTPS_PORT").await, &connector)
+        .await
+        .expect("TLS handshake on the SMTPS port");
+    let mut r = BufReader::new(tls);
+    smtp_reply(&mut r, "SMTPS greeting").await;
+    smtp_ehlo(&mut r).await;
+    let plain = base64::engine::general_purpose::STANDARD
+        .encode(format!("\0{bob}\0{}", s.get("BOB_PASSWORD")));
+    let steps = [
+        (format!("AUTH PLAIN {plain}"), "235"),
+        (format!("MAIL FROM:<{bob}>"), "250"),
+        (format!("RCPT TO:<{alice}>"), "250"),
+        ("DATA".to_string(), "354"),
+        (
+            format!(
+                "From: <{bob}>\r\nTo: <{alice}>\r\nSubject: {token}\r\n\r\nstack smoke test\r\n."
+            ),
+            "250",
+        ),
+    ];
+    for (command, code) in &steps {
+        let what = command.split(' ').next().unwrap_or("SMTP");
+        let reply = smtp_command(&mut r, command, what).await;
+        assert!(
+            reply[0].starts_with(code),
+            "{what}: expected {code}, got {reply:?}"
+        );
+    }
+    smtp_command(&mut r, "QUIT", "QUIT").await;
+
+    // Delivery (Postfix queue -> LMTP -> Dovecot) is asynchronous: poll the inbox, bounded.
+    let tls = tls_handshake(&s, connect(&s, "IMAPS_PORT").await, &connector)
+        .await
+        .expect("TLS handshake on the IMAPS port");
+    let mut r = BufReader::new(tls);
+    read_line(&mut r, "IMAPS greeting").await;
+    let login = imap_command(
+        &mut r,
+        "a1",
+        &format!("LOGIN {alice} {}", s.get("ALICE_PASSWORD")),
+    )
+    .await;
+    assert!(
+        login.last().is_some_and(|l| l.starts_with("a1 OK")),
+        "login: {login:?}"
+    );
+    let delivered = tokio::time::timeout(Duration::from_secs(20), async {
+        for n in 0u32.. {
+            let tag = format!("s{n}");
+            imap_command(&mut r, &format!("e{n}"), "EXAMINE INBOX").await;
+            let found = imap_command(&mut r, &tag, &format!("SEARCH SUBJECT {token}")).await;
+            if found
+                .iter()
+                .any(|l| l.starts_with("* SEARCH ") && l.len() > "* SEARCH ".len())
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(
+        delivered.is_ok(),
+        "message {token} never reached {alice}'s INBOX"
+    );
+}
