@@ -1,7 +1,8 @@
 //! Proves the loopback stack started by `tests/stack/start-all.sh` is up and behaves as the
 //! contract in `docs/dev/test-stack.md` says, before any module's integration test relies on it:
 //! every key is in stack.env; implicit-TLS IMAP chains to `CA_CERT` and to nothing else; the
-//! STARTTLS port offers STARTTLS and the no-STARTTLS port does not; the certificate port refuses
+//! STARTTLS port offers STARTTLS (and, on `IMAP_STRICT_ADDR`, refuses LOGIN before it) and the
+//! no-STARTTLS port does not; mail submitted over SMTPS reaches the IMAP inbox; the certificate port refuses
 //! EXTERNAL without a client certificate or with a foreign one, and accepts Alice's; both SMTP
 //! ports greet, submission offers STARTTLS (and AUTH only after it) with the contract's size
 //! limit; the vpcd driver listens on both slots. TLS is rustls with the ring provider, as in
@@ -37,6 +38,7 @@ const CONTRACT_KEYS: &[&str] = &[
     "IMAP_HOST",
     "IMAPS_PORT",
     "IMAP_STARTTLS_PORT",
+    "IMAP_STRICT_ADDR",
     "IMAP_NOSTARTTLS_PORT",
     "IMAPS_CERT_PORT",
     "SMTP_SUBMISSION_PORT",
@@ -91,11 +93,14 @@ fn tls_connector(roots: &Path, client: Option<(&Path, &Path)>) -> TlsConnector {
 }
 
 async fn connect(s: &Stack, port_key: &str) -> TcpStream {
-    let host = s.get("IMAP_HOST");
+    connect_to(s, &s.get("IMAP_HOST"), port_key).await
+}
+
+async fn connect_to(s: &Stack, host: &str, port_key: &str) -> TcpStream {
     let port = s.port(port_key);
     within(
         &format!("connect {host}:{port} ({port_key})"),
-        TcpStream::connect((host.as_str(), port)),
+        TcpStream::connect((host, port)),
     )
     .await
     .unwrap_or_else(|e| panic!("connect {host}:{port} ({port_key}): {e}"))
@@ -294,6 +299,54 @@ async fn starttls_port_offers_starttls_and_upgrades() {
         &mut r,
         "a3",
         &format!("LOGIN {} {}", s.get("BOB_USER"), s.get("BOB_PASSWORD")),
+    )
+    .await;
+    assert!(
+        login.last().is_some_and(|l| l.starts_with("a3 OK")),
+        "login after STARTTLS: {login:?}"
+    );
+}
+
+#[tokio::test]
+async fn strict_address_refuses_login_before_starttls() {
+    let Some(s) = common::stack("strict_address_refuses_login_before_starttls") else {
+        return;
+    };
+    let strict = s.get("IMAP_STRICT_ADDR");
+    let mut r = BufReader::new(connect_to(&s, &strict, "IMAP_STARTTLS_PORT").await);
+    let greeting = vec![read_line(&mut r, "strict STARTTLS greeting").await];
+    assert!(
+        has_capability(&greeting, "STARTTLS"),
+        "greeting: {greeting:?}"
+    );
+    assert!(
+        has_capability(&greeting, "LOGINDISABLED"),
+        "greeting: {greeting:?}"
+    );
+    let login = imap_command(
+        &mut r,
+        "a1",
+        &format!("LOGIN {} {}", s.get("ALICE_USER"), s.get("ALICE_PASSWORD")),
+    )
+    .await;
+    assert!(
+        login.last().is_some_and(|l| l.starts_with("a1 NO")),
+        "plaintext LOGIN: {login:?}"
+    );
+    let ok = imap_command(&mut r, "a2", "STARTTLS").await;
+    assert!(
+        ok.last().is_some_and(|l| l.starts_with("a2 OK")),
+        "STARTTLS refused: {ok:?}"
+    );
+    // the certificate names localhost; the name checked is the one we ask for, not the address
+    let tls = tls_handshake(&s, r.into_inner(), &tls_connector(&s.path("CA_CERT"), None))
+        .await
+        .expect("TLS handshake after STARTTLS on the strict address");
+    let mut r = BufReader::new(tls);
+    let login = imap_command(
+        &mut r,
+        "a3",
+        &format!("LOGIN {} {}", s.get("ALICE_USER"), s.get("ALICE_PASSWORD")),
     )
     .await;
     assert!(

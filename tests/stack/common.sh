@@ -13,7 +13,8 @@ case "$STACK_DIR" in /*) ;; *) STACK_DIR="$PWD/$STACK_DIR" ;; esac   # daemons c
 export STACK_DIR
 
 : "${IMAPS_PORT:=11993}"             # Dovecot "pw": implicit TLS, PLAIN/LOGIN
-: "${IMAP_STARTTLS_PORT:=11143}"     # Dovecot "pw": plain port offering STARTTLS, LOGINDISABLED before TLS
+: "${IMAP_STARTTLS_PORT:=11143}"     # Dovecot "pw": plain port offering STARTTLS
+: "${IMAP_STRICT_ADDR:=127.0.0.2}"   # the STARTTLS port there too: LOGINDISABLED enforced (not "local")
 : "${IMAPS_CERT_PORT:=11994}"        # Dovecot "cert": implicit TLS, client cert required, AUTHENTICATE EXTERNAL
 : "${IMAP_NOSTARTTLS_PORT:=11144}"   # Dovecot "plain": ssl = no, never offers STARTTLS (clients must refuse it)
 : "${LMTP_PORT:=11024}"              # Dovecot "pw": LMTP, Postfix delivers here

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Three Dovecot 2.3 instances from private configs under $STACK_DIR/dovecot, one Maildir tree:
-#   pw     IMAPS_PORT (implicit TLS) and IMAP_STARTTLS_PORT (STARTTLS, LOGINDISABLED before TLS),
-#          PLAIN/LOGIN against a passwd-file; LMTP on LMTP_PORT for Postfix; the auth socket
-#          Postfix uses for SASL.
+#   pw     IMAPS_PORT (implicit TLS) and IMAP_STARTTLS_PORT (STARTTLS), PLAIN/LOGIN against a
+#          passwd-file; LMTP on LMTP_PORT for Postfix; the auth socket Postfix uses for SASL.
+#          Dovecot treats a peer whose address equals the local one as secure, so on 127.0.0.1
+#          it allows LOGIN before STARTTLS; the STARTTLS port therefore also listens on
+#          IMAP_STRICT_ADDR (127.0.0.2), where LOGINDISABLED is advertised and enforced.
 #   cert   IMAPS_CERT_PORT: a client certificate from the test CA is required, the user name is
 #          the certificate CN, AUTHENTICATE EXTERNAL. Users: alice, bob and the card user, whose
 #          mailbox is alice's (the simulated card belongs to Alice Martin).
@@ -103,8 +105,10 @@ userdb {
   default_fields = uid=$MAIL_UID gid=$MAIL_GID home=$MAIL/%u
 }
 service imap-login {
+  # also on $IMAP_STRICT_ADDR: there the peer address (127.0.0.1) differs from the local one,
+  # so Dovecot does not count the connection as local-and-secure and enforces LOGINDISABLED
   inet_listener imap {
-    address = 127.0.0.1
+    address = 127.0.0.1 $IMAP_STRICT_ADDR
     port = $IMAP_STARTTLS_PORT
   }
   inet_listener imaps {
