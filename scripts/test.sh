@@ -20,7 +20,8 @@ elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 bash tests/stack/install-deps.sh
 
 # rustup installs into ~/.cargo/bin, which a root login shell may not have on PATH
-[ -d "$HOME/.cargo/bin" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac
+cargo_bin="${CARGO_HOME:-${HOME:-/root}/.cargo}/bin"
+[ -d "$cargo_bin" ] && case ":$PATH:" in *":$cargo_bin:"*) ;; *) PATH="$cargo_bin:$PATH" ;; esac
 if ! command -v cargo >/dev/null 2>&1 || ! command -v rustc >/dev/null 2>&1; then
   echo "test: cargo is not installed; install Rust $MIN_RUST or newer with rustup (https://rustup.rs: curl --proto '=https' -sSf https://sh.rustup.rs | sh -s -- -y) and rerun." >&2
   exit 1

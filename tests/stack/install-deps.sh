@@ -4,9 +4,9 @@
 # ring and pcsc-sys build with, and Node.js for the FHIR test server when `node` is missing.
 #
 # Idempotent and non-interactive: when dpkg-query says everything is installed it returns at
-# once; otherwise package scripts are forbidden to start system daemons (policy-rc.d exit 101)
-# and debconf is preseeded so postfix asks nothing and writes no config. Nothing else in /etc
-# is touched. LDAP (slapd) is deliberately absent: the project does not use it.
+# once; otherwise package scripts are forbidden to start system daemons (a policy-rc.d that
+# exits 101, for the duration of the install when the machine had none) and debconf is
+# preseeded so postfix asks nothing and writes no config. Nothing else in /etc is touched. LDAP (slapd) is deliberately absent: the project does not use it.
 set -euo pipefail
 
 PKGS=(
@@ -38,9 +38,11 @@ t0=$(date +%s.%N)
 export DEBIAN_FRONTEND=noninteractive
 # Package scripts must never start the system-wide daemons (dovecot/postfix/pcscd on their
 # default ports with /etc configs); Docker-style images already ship this file.
+# Ours is removed afterwards, so later installs on a developer's machine behave as usual.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 debconf-set-selections <<'SEL'
 postfix postfix/main_mailer_type select No configuration

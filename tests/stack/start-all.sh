@@ -16,7 +16,17 @@ rm -rf "$STACK_DIR/dovecot" "$STACK_DIR/postfix" "$STACK_DIR/mail" "$STACK_DIR/p
   "$STACK_DIR/stack.env" "$STACK_DIR"/fhir* "$STACK_DIR/pki.new"
 rm -f "$LOGS"/*
 
-trap 'status=$?; echo "stack: start failed; stopping what was started" >&2; "$STACK_SCRIPTS/stop.sh" >/dev/null; exit $status' ERR
+started=0
+on_exit() {
+  local status=$?
+  if [ "$started" = 0 ]; then
+    echo "stack: start failed; stopping what was started" >&2
+    "$STACK_SCRIPTS/stop.sh" >/dev/null
+    [ "$status" -ne 0 ] || status=1
+  fi
+  exit "$status"
+}
+trap on_exit EXIT
 
 "$STACK_SCRIPTS/gen-certs.sh"
 "$STACK_SCRIPTS/start-dovecot.sh"
@@ -58,5 +68,5 @@ if [ -f "$STACK_SCRIPTS/start-fhir.sh" ]; then
   bash "$STACK_SCRIPTS/start-fhir.sh"
   grep -q '^FHIR_URL=' "$env_file" || die "start-fhir.sh did not write FHIR_URL to $env_file" "$LOGS/fhir.log"
 fi
-trap - ERR
+started=1
 echo "stack: ready in $(elapsed "$t0") s; settings in $env_file"

@@ -17,19 +17,22 @@ P="$STACK_DIR/pcsc"
 mkdir -p "$P/reader.conf.d" "$P/run"
 LOG="$LOGS/pcscd.log"
 
-pid_of_system_pcscd() {
-  [ -S /run/pcscd/pcscd.comm ] && [ -f /run/pcscd/pcscd.pid ] || return 1
-  local pid; pid=$(tr -dc '0-9' < /run/pcscd/pcscd.pid)
-  is_alive "$pid" && echo "$pid"
+# The system socket is free when absent, or when left behind by a pcscd that died (its PID file
+# names a dead process: pcscd then cleans up itself). Anything else, including a socket held by
+# systemd's socket activation with no pcscd yet, belongs to someone else.
+system_socket_free() {
+  [ -e /run/pcscd/pcscd.comm ] || return 0
+  [ -f /run/pcscd/pcscd.pid ] || return 1
+  ! is_alive "$(tr -dc '0-9' < /run/pcscd/pcscd.pid)"
 }
 
 private=${PCSC_PRIVATE:-auto}
 if [ "$private" = auto ]; then
-  if other=$(pid_of_system_pcscd); then
-    echo "pcsc: pcscd $other already owns /run/pcscd; starting ours in a private namespace"
-    private=1
-  else
+  if system_socket_free; then
     private=0
+  else
+    echo "pcsc: /run/pcscd is in use by another pcscd; starting ours in a private mount namespace"
+    private=1
   fi
 fi
 
@@ -63,6 +66,8 @@ if [ "$private" = 1 ]; then
   rm -f "$P/run/pcscd.comm" "$P/run/pcscd.pid"
   mkdir -p /run/pcscd
   # unshare and sh both exec, so $! is pcscd's own PID
+  command -v unshare >/dev/null || die "another pcscd owns /run/pcscd and unshare (util-linux) is missing; stop that pcscd or install util-linux"
+  # needs CAP_SYS_ADMIN; if denied, the error lands in the log that die() shows below
   unshare --mount --propagation private sh -c 'mount --bind "$1" /run/pcscd && shift && exec pcscd "$@"' \
     sh "$P/run" "${flags[@]}" </dev/null >>"$LOG" 2>&1 &
 else
