@@ -3,7 +3,8 @@
 //! every key is in stack.env; implicit-TLS IMAP chains to `CA_CERT` and to nothing else; the
 //! STARTTLS port offers STARTTLS (and, on `IMAP_STRICT_ADDR`, refuses LOGIN before it) and the
 //! no-STARTTLS port does not; mail submitted over SMTPS reaches the IMAP inbox; the certificate port refuses
-//! EXTERNAL without a client certificate or with a foreign one, and accepts Alice's; both SMTP
+//! EXTERNAL without a client certificate or with a foreign one, and accepts Alice's and the card
+//! user's (CN 810100000017, whose mailbox is Alice's); both SMTP
 //! ports greet, submission offers STARTTLS (and AUTH only after it) with the contract's size
 //! limit; the vpcd driver listens on both slots. TLS is rustls with the ring provider, as in
 //! the application. Every network step is bounded by [`STEP`].
@@ -585,5 +586,111 @@ async fn mail_submitted_over_smtps_reaches_the_imap_inbox() {
     assert!(
         delivered.is_ok(),
         "message {token} never reached {alice}'s INBOX"
+    );
+}
+
+/// A client certificate with CN `cn` signed by the test CA's key, made in memory (the card
+/// simulator owns `card.crt` in PKI_DIR; this test writes nothing there).
+fn client_identity_signed_by_test_ca(
+    s: &Stack,
+    cn: &str,
+) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    use rcgen::{CertificateParams, DistinguishedName, DnType, Issuer, KeyPair};
+    let pki = s.path("PKI_DIR");
+    let ca_key =
+        KeyPair::from_pem(&std::fs::read_to_string(pki.join("ca.key")).expect("read ca.key"))
+            .expect("parse ca.key");
+    // The issuer name must match the CA's subject as gen-certs.sh writes it, in that order
+    // (rcgen's default parameters carry a CN of their own, hence the fresh name).
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.distinguished_name = DistinguishedName::new();
+    ca_params
+        .distinguished_name
+        .push(DnType::OrganizationName, "Cachet Test");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Cachet Test CA");
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let leaf_key = KeyPair::generate().expect("leaf key");
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("leaf params");
+    params.distinguished_name = DistinguishedName::new();
+    params.distinguished_name.push(DnType::CommonName, cn);
+    let cert = params.signed_by(&leaf_key, &issuer).expect("sign leaf");
+    let key = PrivateKeyDer::try_from(leaf_key.serialize_der()).expect("leaf key DER");
+    (vec![cert.der().clone()], key)
+}
+
+#[tokio::test]
+async fn card_user_certificate_opens_alices_mailbox() {
+    let Some(s) = common::stack("card_user_certificate_opens_alices_mailbox") else {
+        return;
+    };
+    let token = format!("card-{}-{}", std::process::id(), fastrand::u64(..));
+
+    // Put a marker in Alice's INBOX through her password login.
+    let ca = tls_connector(&s.path("CA_CERT"), None);
+    let tls = tls_handshake(&s, connect(&s, "IMAPS_PORT").await, &ca)
+        .await
+        .expect("TLS handshake on the IMAPS port");
+    let mut r = BufReader::new(tls);
+    read_line(&mut r, "IMAPS greeting").await;
+    let login = imap_command(
+        &mut r,
+        "a1",
+        &format!("LOGIN {} {}", s.get("ALICE_USER"), s.get("ALICE_PASSWORD")),
+    )
+    .await;
+    assert!(
+        login.last().is_some_and(|l| l.starts_with("a1 OK")),
+        "login: {login:?}"
+    );
+    let message = format!("Subject: {token}\r\n\r\nmarker\r\n");
+    let append = imap_command(
+        &mut r,
+        "a2",
+        &format!("APPEND INBOX {{{}+}}\r\n{message}", message.len()),
+    )
+    .await;
+    assert!(
+        append.last().is_some_and(|l| l.starts_with("a2 OK")),
+        "APPEND: {append:?}"
+    );
+
+    // The card user's certificate logs in by EXTERNAL and sees that marker.
+    let (chain, key) = client_identity_signed_by_test_ca(&s, &s.get("CARD_USER"));
+    let mut store = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(s.path("CA_CERT")).expect("read CA") {
+        store.add(cert.expect("parse CA")).expect("add CA");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_root_certificates(store)
+    .with_client_auth_cert(chain, key)
+    .expect("client auth config");
+    let tls = tls_handshake(
+        &s,
+        connect(&s, "IMAPS_CERT_PORT").await,
+        &TlsConnector::from(Arc::new(config)),
+    )
+    .await
+    .expect("TLS handshake on the certificate port");
+    let mut r = BufReader::new(tls);
+    read_line(&mut r, "cert-port greeting").await;
+    let auth = imap_command(&mut r, "b1", "AUTHENTICATE EXTERNAL =").await;
+    assert!(
+        auth.last().is_some_and(|l| l.starts_with("b1 OK")),
+        "card user EXTERNAL: {auth:?}"
+    );
+    imap_command(&mut r, "b2", "EXAMINE INBOX").await;
+    let found = imap_command(&mut r, "b3", &format!("SEARCH SUBJECT {token}")).await;
+    assert!(
+        found
+            .iter()
+            .any(|l| l.starts_with("* SEARCH ") && l.len() > "* SEARCH ".len()),
+        "the card user does not see Alice's mailbox: {found:?}"
     );
 }
