@@ -14,6 +14,7 @@ PKGS=(
   dovecot-imapd dovecot-lmtpd postfix swaks libnet-ssleay-perl
   # smart card: daemon, vpcd virtual reader driver, client library headers, pcsc_scan
   pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools
+  tmux
   # building the crate (ring, pcsc-sys) and the scripts' own tools
   gcc libc6-dev pkg-config openssl ca-certificates iproute2 curl util-linux bsdutils procps
 )
