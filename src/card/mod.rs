@@ -25,6 +25,9 @@ pub mod sim;
 pub mod tlv;
 pub mod transport;
 
+#[cfg(test)]
+mod tests;
+
 pub use cps::{CardInfo, Mechanism, PinStatus};
 pub use error::Error;
 pub use events::CardEvent;
