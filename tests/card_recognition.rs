@@ -19,8 +19,12 @@ fn atrs(text: &str) -> Vec<(Vec<u8>, String)> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        if line.starts_with(['3', '2']) && !line.contains('[') && !line.contains('.') {
-            if let Ok(atr) = hex::decode(line.replace(' ', "")) {
+        if line.starts_with(['3', '2'])
+            && !line.contains('[')
+            && !line.contains('.')
+            && let Ok(atr) = hex::decode(line.replace(' ', ""))
+        {
+            {
                 let label = lines
                     .get(i + 1)
                     .map(|l| l.trim().to_string())
@@ -92,7 +96,7 @@ fn pem_der(text: &str) -> Vec<u8> {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
     CertificateDer::from_pem_slice(text.as_bytes())
-        .unwrap()
+        .unwrap_or_else(|e| panic!("corpus PEM does not parse: {e}"))
         .to_vec()
 }
 
