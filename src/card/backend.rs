@@ -41,10 +41,12 @@ pub struct PcscBackend {
     readers: Vec<String>,
     /// Set by the waker so a wake-up that lands just before the wait is not lost for long.
     pending: Arc<AtomicBool>,
+    /// Only readers whose name contains this are watched (all when `None`).
+    only: Option<String>,
 }
 
 impl PcscBackend {
-    pub fn establish() -> Result<PcscBackend, Error> {
+    pub fn establish(only: Option<String>) -> Result<PcscBackend, Error> {
         let ctx = pcsc::Context::establish(pcsc::Scope::User)
             .map_err(|e| map_pcsc("starting (is pcscd running?)", e))?;
         Ok(PcscBackend {
@@ -52,6 +54,7 @@ impl PcscBackend {
             states: Vec::new(),
             readers: Vec::new(),
             pending: Arc::new(AtomicBool::new(false)),
+            only,
         })
     }
 
@@ -60,6 +63,7 @@ impl PcscBackend {
             Ok(names) => Ok(names
                 .into_iter()
                 .map(|n| n.to_string_lossy().into_owned())
+                .filter(|n| self.only.as_ref().is_none_or(|o| n.contains(o.as_str())))
                 .collect()),
             Err(pcsc::Error::NoReadersAvailable) => Ok(Vec::new()),
             Err(e) => Err(map_pcsc("listing readers", e)),

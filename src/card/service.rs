@@ -97,9 +97,10 @@ impl std::fmt::Debug for CardHandle {
 }
 
 impl CardHandle {
-    /// Starts the card thread on PC/SC (pcscd must be running).
-    pub fn spawn_pcsc() -> Result<CardHandle, Error> {
-        CardHandle::spawn(Box::new(PcscBackend::establish()?))
+    /// Starts the card thread on PC/SC (pcscd must be running). With
+    /// `reader` set, only readers whose name contains it are used.
+    pub fn spawn_pcsc(reader: Option<String>) -> Result<CardHandle, Error> {
+        CardHandle::spawn(Box::new(PcscBackend::establish(reader)?))
     }
 
     /// Starts the card thread on an in-process simulated card in a reader named `reader`.
@@ -241,6 +242,12 @@ struct Worker {
 
 impl Worker {
     fn run(&mut self, rx: &Receiver<Request>) {
+        // Take stock of readers and cards before the first request, so that
+        // `readers()` right after spawning already sees them.
+        match self.backend.wait_changes(Duration::ZERO) {
+            Ok(changes) => changes.into_iter().for_each(|c| self.apply(c)),
+            Err(e) => tracing::warn!(error = %e, "card readers cannot be listed"),
+        }
         loop {
             loop {
                 match rx.try_recv() {
