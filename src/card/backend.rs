@@ -32,6 +32,9 @@ pub trait Backend: Send {
     fn connect(&mut self, reader: &str) -> Result<Box<dyn CardTransport>, Error>;
     /// Something another thread calls to cut a wait short.
     fn waker(&self) -> Arc<dyn Fn() + Send + Sync>;
+    /// Forget what is known about `reader`, so the next wait reports its card
+    /// afresh (after a connection was lost while the card may still be there).
+    fn rescan(&mut self, reader: &str);
 }
 
 /// PC/SC through pcscd.
@@ -180,6 +183,16 @@ impl Backend for PcscBackend {
         Ok(Box::new(PcscTransport::connect(&self.ctx, &name)?))
     }
 
+    fn rescan(&mut self, reader: &str) {
+        for rs in &mut self.states {
+            if rs.name().to_string_lossy() == reader
+                && let Ok(name) = CString::new(reader)
+            {
+                *rs = pcsc::ReaderState::new(name, pcsc::State::UNAWARE);
+            }
+        }
+    }
+
     fn waker(&self) -> Arc<dyn Fn() + Send + Sync> {
         let ctx = self.ctx.clone();
         let pending = self.pending.clone();
@@ -242,6 +255,10 @@ impl Backend for SimBackend {
             return Err(Error::NoCard);
         }
         Ok(Box::new(self.sim.transport()))
+    }
+
+    fn rescan(&mut self, _reader: &str) {
+        self.present = false;
     }
 
     fn waker(&self) -> Arc<dyn Fn() + Send + Sync> {

@@ -383,7 +383,10 @@ impl Worker {
         let result = op(conn.as_mut(), info);
         let reader = slot.reader.clone();
         if matches!(result, Err(Error::Removed)) {
+            // The connection is lost (card pulled, or reset behind our back):
+            // forget it, and let the next wait say whether a card is still there.
             self.card_gone(&reader);
+            self.backend.rescan(&reader);
         }
         (Some(reader), result)
     }

@@ -478,3 +478,21 @@ fn events_never_carry_the_pin() {
     assert!(!seen.contains("97531864"), "{seen}");
     assert!(!pin_events.contains("1234"), "{pin_events}");
 }
+
+#[test]
+fn a_lost_connection_with_the_card_still_there_is_recognised_again() {
+    let s = sim(CardKind::Cps3Contact);
+    let handle = CardHandle::spawn_simulated("Sim Reader 0", s.clone()).unwrap();
+    let mut events = handle.subscribe();
+    handle.wait_for_card(Duration::from_secs(10)).unwrap();
+    handle.verify(pin("1234")).unwrap();
+    s.interrupt_next_apdu();
+    assert!(matches!(handle.pin_status(), Err(Error::Removed)));
+    next_event(&mut events, |e| matches!(e, CardEvent::Removed { .. }));
+    next_event(&mut events, |e| matches!(e, CardEvent::Recognized { .. }));
+    // the card was reset: the PIN has to be presented again
+    assert_eq!(
+        handle.pin_status().unwrap(),
+        PinStatus::NotVerified { tries_left: 3 }
+    );
+}

@@ -27,6 +27,7 @@ use super::transport::CardTransport;
 pub struct Simulator {
     card: Arc<Mutex<SimCard>>,
     present: Arc<AtomicBool>,
+    interrupted: Arc<AtomicBool>,
 }
 
 impl Simulator {
@@ -53,6 +54,7 @@ impl Simulator {
         Simulator {
             card: Arc::new(Mutex::new(SimCard::new(cfg))),
             present: Arc::new(AtomicBool::new(true)),
+            interrupted: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -70,6 +72,12 @@ impl Simulator {
     /// Puts the card back (powered up afresh).
     pub fn insert(&self) {
         self.present.store(true, Ordering::SeqCst);
+    }
+
+    /// The next APDU fails as if the card had been pulled and pushed back at
+    /// once (the connection is lost and the card reset, but it is still there).
+    pub fn interrupt_next_apdu(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
     }
 
     pub fn is_present(&self) -> bool {
@@ -91,6 +99,10 @@ pub struct SimTransport {
 impl CardTransport for SimTransport {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, Error> {
         if !self.sim.is_present() {
+            return Err(Error::Removed);
+        }
+        if self.sim.interrupted.swap(false, Ordering::SeqCst) {
+            self.sim.with_card(|c| c.reset());
             return Err(Error::Removed);
         }
         Ok(self.sim.with_card(|c| c.process(apdu)))
