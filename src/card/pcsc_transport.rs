@@ -25,7 +25,6 @@ pub fn map_pcsc(context: &'static str, e: pcsc::Error) -> Error {
         | P::UnresponsiveCard => Error::Removed,
         P::SharingViolation => Error::Busy,
         P::NoReadersAvailable | P::UnknownReader | P::ReaderUnavailable => Error::NoReader,
-        P::Timeout => Error::Timeout { seconds: 0 },
         source => Error::Pcsc { context, source },
     }
 }

@@ -143,3 +143,148 @@ impl Signer for CardSigner {
         self.scheme
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::Pin;
+    use crate::card::sim::{Simulator, pki};
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use zeroize::Zeroizing;
+
+    /// A full TLS handshake in memory: a rustls server that requires a
+    /// client certificate from the test CA, and a client whose key is the
+    /// simulated card behind the card thread.
+    fn handshake(kind: CardKind) -> (rustls::ProtocolVersion, u64) {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let pki = pki::ensure(&dir).unwrap();
+        let sim = Simulator::new(&pki, kind, "1234");
+        let handle = CardHandle::spawn_simulated("Sim 0", sim).unwrap();
+        let info = handle
+            .wait_for_card(std::time::Duration::from_secs(10))
+            .unwrap();
+        handle
+            .verify(Pin::new(Zeroizing::new("1234".into())).unwrap())
+            .unwrap();
+
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(pki.ca_cert_der.clone()))
+            .unwrap();
+        let roots = Arc::new(roots);
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            roots.clone(),
+            provider.clone(),
+        )
+        .build()
+        .unwrap();
+        let server_chain = CertificateDer::pem_file_iter(dir.join("server.crt"))
+            .unwrap()
+            .map(|c| c.unwrap())
+            .collect();
+        let server_key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+        let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(server_chain, server_key)
+            .unwrap();
+        let client = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(protocol_versions(kind))
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_client_cert_resolver(Arc::new(CardClientAuth::new(handle.clone(), &info)));
+
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let before = handle.private_key_operations();
+        let version = rt.block_on(async move {
+            let (c, s) = tokio::io::duplex(64 * 1024);
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+            let server_task = tokio::spawn(async move {
+                let mut tls = acceptor.accept(s).await.unwrap();
+                let mut buf = [0u8; 5];
+                tls.read_exact(&mut buf).await.unwrap();
+                let conn = tls.get_ref().1;
+                assert_eq!(
+                    conn.peer_certificates().unwrap()[0].as_ref(),
+                    &info.certificate[..]
+                );
+                (conn.protocol_version().unwrap(), buf)
+            });
+            let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+            let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+            let mut tls = connector.connect(name, c).await.unwrap();
+            tls.write_all(b"hello").await.unwrap();
+            tls.flush().await.unwrap();
+            let (version, buf) =
+                tokio::time::timeout(std::time::Duration::from_secs(20), server_task)
+                    .await
+                    .unwrap()
+                    .unwrap();
+            assert_eq!(&buf, b"hello");
+            version
+        });
+        (version, handle.private_key_operations() - before)
+    }
+
+    #[test]
+    fn cps3_authenticates_over_tls12_with_one_card_operation() {
+        let (version, ops) = handshake(CardKind::Cps3Contact);
+        assert_eq!(version, rustls::ProtocolVersion::TLSv1_2);
+        assert_eq!(ops, 1);
+    }
+
+    #[test]
+    fn cps4_authenticates_over_tls13_with_pss() {
+        // TLS 1.3 accepts only RSA-PSS for an RSA client key: this proves the PSS path.
+        let (version, ops) = handshake(CardKind::Cps4);
+        assert_eq!(version, rustls::ProtocolVersion::TLSv1_3);
+        assert_eq!(ops, 1);
+    }
+
+    #[test]
+    fn scheme_choice_follows_the_card() {
+        let sim_less = |kind| {
+            let dir = tempfile::tempdir().unwrap().keep();
+            let pki = pki::ensure(&dir).unwrap();
+            let handle =
+                CardHandle::spawn_simulated("Sim 0", Simulator::new(&pki, kind, "1234")).unwrap();
+            CardSigningKey { handle, kind }
+        };
+        let offered = [
+            SignatureScheme::RSA_PKCS1_SHA256,
+            SignatureScheme::RSA_PSS_SHA256,
+        ];
+        let k3 = sim_less(CardKind::Cps3Contact);
+        assert_eq!(
+            k3.choose_scheme(&offered).unwrap().scheme(),
+            SignatureScheme::RSA_PKCS1_SHA256
+        );
+        assert!(
+            k3.choose_scheme(&[SignatureScheme::RSA_PSS_SHA256])
+                .is_none(),
+            "CPS3 cannot do PSS"
+        );
+        let k4 = sim_less(CardKind::Cps4);
+        assert_eq!(
+            k4.choose_scheme(&offered).unwrap().scheme(),
+            SignatureScheme::RSA_PSS_SHA256
+        );
+        assert!(
+            k4.choose_scheme(&[SignatureScheme::ECDSA_NISTP256_SHA256])
+                .is_none()
+        );
+        assert_eq!(protocol_versions(CardKind::Cps3Contact).len(), 1);
+        assert_eq!(
+            protocol_versions(CardKind::Cps4)[0].version,
+            rustls::ProtocolVersion::TLSv1_3
+        );
+    }
+}

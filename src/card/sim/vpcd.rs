@@ -113,7 +113,8 @@ fn serve(s: &mut TcpStream, sim: &Simulator) -> Result<(), Error> {
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
             Err(e) => return Err(io(e)),
         }
-        let mut frame = vec![0u8; usize::from(u16::from_be_bytes(head))];
+        // Zeroizing: frames carry the PIN of VERIFY commands.
+        let mut frame = zeroize::Zeroizing::new(vec![0u8; usize::from(u16::from_be_bytes(head))]);
         s.read_exact(&mut frame).map_err(io)?;
         let reply = match frame.as_slice() {
             [0x04] => Some(sim.with_card(|c| c.atr())),
