@@ -28,7 +28,7 @@ const READ_CHUNK: usize = 0xE7;
 const MAX_CERT: usize = 0x7FFF;
 
 /// What we know about an inserted CPS card before any PIN.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize)]
 pub struct CardInfo {
     pub kind: CardKind,
     #[serde(serialize_with = "hex_upper")]
@@ -45,6 +45,20 @@ pub struct CardInfo {
 
 fn hex_upper<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hex::encode_upper(v))
+}
+
+impl std::fmt::Debug for CardInfo {
+    /// Without the certificate bytes, which would only flood the logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardInfo")
+            .field("kind", &self.kind)
+            .field("atr", &hex::encode_upper(&self.atr))
+            .field("serial", &self.serial)
+            .field("holder", &self.holder)
+            .field("key_bits", &self.key_bits)
+            .field("certificate_len", &self.certificate.len())
+            .finish()
+    }
 }
 
 impl CardInfo {

@@ -66,12 +66,11 @@ pub enum Error {
 impl HasKind for Error {
     fn kind(&self) -> ErrorKind {
         match self {
-            Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Io { .. } => ErrorKind::Io,
             Error::Pki { .. } => ErrorKind::Config,
-            Error::InvalidPin => ErrorKind::Invalid,
-            Error::Certificate { .. } => ErrorKind::Invalid,
-            Error::WrongPin { .. } | Error::Blocked => ErrorKind::Card,
+            // Everything else is about the card, its reader or its PIN: the
+            // CLI's exit code 3, the UI's card notification. A card that does
+            // not answer in time is a card problem too, not a network one.
             _ => ErrorKind::Card,
         }
     }

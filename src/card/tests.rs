@@ -169,6 +169,25 @@ fn decipher_returns_the_wrapped_key() {
 }
 
 #[test]
+fn contactless_cps3_is_recognised_but_the_card_refuses_to_sign() {
+    let s = sim(CardKind::Cps3Contactless);
+    let t = &mut s.transport();
+    let info = cps::identify(t).unwrap();
+    assert_eq!(info.kind, CardKind::Cps3Contactless);
+    assert_eq!(info.holder.display_name, "MARTIN Alice");
+    cps::verify(t, info.kind, &pin("1234")).unwrap();
+    // Even when asked directly, bypassing the host-side refusal.
+    assert_eq!(
+        t.transmit(&[0x00, 0x22, 0x41, 0xA4, 0x03, 0x84, 0x01, 0x82])
+            .unwrap(),
+        vec![0x90, 0x00]
+    );
+    let mut ia = vec![0x00, 0x88, 0x00, 0x00, 0x20];
+    ia.extend_from_slice(&[1; 32]);
+    assert_eq!(t.transmit(&ia).unwrap(), vec![0x69, 0x85]);
+}
+
+#[test]
 fn contactless_cps3_refuses_to_sign() {
     let m = Mechanism::Pkcs1v15 {
         hash: HashAlg::Sha256,

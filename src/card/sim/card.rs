@@ -24,6 +24,10 @@ pub const ATR_CPS3: [u8; 17] = [
     0x3B, 0xAC, 0x00, 0x40, 0x2A, 0x00, 0x12, 0x25, 0x00, 0x64, 0x80, 0x00, 0x03, 0x10, 0x00, 0x90,
     0x00,
 ];
+pub const ATR_CPS3_CL: [u8; 20] = [
+    0x3B, 0x8F, 0x80, 0x01, 0x00, 0x31, 0xB8, 0x64, 0x04, 0xB0, 0xEC, 0xC1, 0x73, 0x94, 0x01, 0x80,
+    0x82, 0x90, 0x00, 0x0E,
+];
 pub const ATR_CPS4: [u8; 17] = [
     0x3B, 0x9B, 0x18, 0x80, 0x01, 0x00, 0x12, 0x25, 0x00, 0x64, 0x80, 0x04, 0x01, 0x00, 0x00, 0x90,
     0x44,
@@ -88,7 +92,8 @@ impl SimCard {
     pub fn atr(&self) -> Vec<u8> {
         match self.cfg.kind {
             CardKind::Cps4 => ATR_CPS4.to_vec(),
-            _ => ATR_CPS3.to_vec(),
+            CardKind::Cps3Contactless => ATR_CPS3_CL.to_vec(),
+            CardKind::Cps3Contact => ATR_CPS3.to_vec(),
         }
     }
 
@@ -365,6 +370,9 @@ impl SimCard {
         if !self.verified {
             return (Vec::new(), 0x6982);
         }
+        if self.cfg.kind == CardKind::Cps3Contactless {
+            return (Vec::new(), 0x6985); // no signature without contact
+        }
         if self.se != Some((Template::Auth, KEY_AUTH)) {
             return (Vec::new(), 0x6985);
         }
@@ -379,7 +387,9 @@ impl SimCard {
             return (Vec::new(), 0x6982);
         }
         if (p1, p2) == (0x9E, 0x9A) {
-            if !matches!(self.se, Some((Template::Signature, _))) {
+            if self.cfg.kind == CardKind::Cps3Contactless
+                || !matches!(self.se, Some((Template::Signature, _)))
+            {
                 return (Vec::new(), 0x6985);
             }
             let t = match HashAlg::from_len(data.len()) {

@@ -91,6 +91,15 @@ impl Simulator {
     }
 }
 
+/// The in-process demo card (`cachet demo`, tests): a CPS3 with PIN `1234`
+/// whose PKI lives in `pki_dir`, in a reader named "Cachet simulated reader".
+pub fn demo(pki_dir: &std::path::Path) -> Result<(super::CardHandle, Simulator), Error> {
+    let pki = pki::ensure(pki_dir)?;
+    let sim = Simulator::new(&pki, CardKind::Cps3Contact, "1234");
+    let handle = super::CardHandle::spawn_simulated("Cachet simulated reader", sim.clone())?;
+    Ok((handle, sim))
+}
+
 /// In-process transport to a [`Simulator`].
 pub struct SimTransport {
     sim: Simulator,
