@@ -52,17 +52,24 @@ fn card_through_real_pcscd() {
 
     // Detection and identity.
     let sim = Simulator::new(&pki, CardKind::Cps3Contact, "1234");
+    let inserted = Instant::now();
     let card = VpcdCard::insert(&vpcd, sim.clone()).unwrap();
     wait_event(
         &mut events,
         "Inserted",
         |e| matches!(e, CardEvent::Inserted { reader, .. } if reader == READER),
     );
+    let seen = inserted.elapsed();
     let CardEvent::Recognized { info, .. } = wait_event(&mut events, "Recognized", |e| {
         matches!(e, CardEvent::Recognized { .. })
     }) else {
         unreachable!()
     };
+    eprintln!(
+        "figures: insertion seen after {} ms, holder read after {} ms",
+        seen.as_millis(),
+        inserted.elapsed().as_millis()
+    );
     assert_eq!(info.kind, CardKind::Cps3Contact);
     assert_eq!(info.holder.display_name, "MARTIN Alice");
     assert_eq!(
@@ -89,12 +96,18 @@ fn card_through_real_pcscd() {
 
     // The card's signature verifies with the certificate's key.
     let msg = b"challenge from a server";
+    let signing = Instant::now();
     let sig = handle
         .sign(Mechanism::Pkcs1v15 {
             hash: HashAlg::Sha256,
             digest: HashAlg::Sha256.digest(msg),
         })
         .unwrap();
+    let signed = signing.elapsed();
+    eprintln!(
+        "figures: one signature through pcscd in {} ms",
+        signed.as_millis()
+    );
     info.public_key()
         .unwrap()
         .pkcs1v15_verify::<rsa::sha2::Sha256>(msg, &sig)
@@ -118,7 +131,7 @@ fn card_through_real_pcscd() {
     );
     let latency = pulled.elapsed();
     eprintln!(
-        "card removal -> CardEvent::Removed in {} ms",
+        "figures: card removal -> CardEvent::Removed in {} ms",
         latency.as_millis()
     );
     assert!(matches!(handle.card(), Err(Error::NoCard)));
