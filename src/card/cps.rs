@@ -20,6 +20,7 @@ use super::kind::{
 };
 use super::padding::{self, HashAlg};
 use super::pin::Pin;
+use super::pkcs15;
 use super::transport::CardTransport;
 
 /// Largest READ BINARY chunk: CPS3's `max_recv_size` (0xE7).
@@ -179,6 +180,84 @@ fn read_der_file(t: &mut dyn CardTransport, cla: u8) -> Result<Vec<u8>, Error> {
     Ok(data)
 }
 
+/// Selects a file by a PKCS#15 path: absolute (`3F00…`), a file id in
+/// the current DF, or a relative path from it.
+fn select_path(
+    t: &mut dyn CardTransport,
+    cla: u8,
+    path: &[u8],
+    what: &'static str,
+) -> Result<Response, Error> {
+    let (p1, data) = match path {
+        [0x3F, 0x00] => (0x00, path),
+        [0x3F, 0x00, rest @ ..] => (0x08, rest),
+        [_, _] => (0x02, path),
+        _ => (0x09, path),
+    };
+    exchange(t, &Command::new(cla, 0xA4, p1, 0x0C).data(data), what)
+}
+
+/// Reads a whole transparent EF whose length we do not know (PKCS#15
+/// directory files), up to `max` bytes.
+fn read_whole(t: &mut dyn CardTransport, cla: u8, max: usize) -> Result<Vec<u8>, Error> {
+    let mut data: Vec<u8> = Vec::new();
+    while data.len() < max {
+        let [hi, lo] = u16::try_from(data.len()).unwrap_or(u16::MAX).to_be_bytes();
+        let r = exchange(
+            t,
+            &Command::new(cla, 0xB0, hi, lo).le(READ_CHUNK as u16),
+            "READ BINARY",
+        )?;
+        match r.sw {
+            // Offset exactly at the end of the file.
+            0x6B00 if !data.is_empty() => break,
+            0x9000 | 0x6282 => {}
+            sw => {
+                return Err(Error::Status {
+                    command: "READ BINARY",
+                    sw,
+                });
+            }
+        }
+        if r.data.len() > READ_CHUNK {
+            return Err(Error::Malformed {
+                command: "READ BINARY",
+                reason: "chunk of the wrong size",
+            });
+        }
+        let short = r.data.len() < READ_CHUNK || r.sw == 0x6282;
+        data.extend_from_slice(&r.data);
+        if short {
+            break;
+        }
+    }
+    data.truncate(max);
+    Ok(data)
+}
+
+/// The path of the authentication certificate, from the PKCS#15 ODF and
+/// CDF; cards without them (simple emulators) keep it in `D001`.
+fn locate_auth_certificate(t: &mut dyn CardTransport, kind: CardKind) -> Result<Vec<u8>, Error> {
+    let cla = kind.cla();
+    let r = select_fid(t, cla, 0x02, pkcs15::FID_ODF, "SELECT EF(ODF)")?;
+    if r.sw == 0x6A82 {
+        return Ok(FID_AUTH_CERT.to_vec());
+    }
+    r.ok("SELECT EF(ODF)")?;
+    let odf = read_whole(t, cla, 1024)?;
+    let mut entries = Vec::new();
+    for cdf in pkcs15::cdf_paths(&odf) {
+        select_path(t, cla, &cdf, "SELECT EF(CDF)")?.ok("SELECT EF(CDF)")?;
+        entries.extend(pkcs15::cert_entries(&read_whole(t, cla, 8192)?));
+    }
+    match pkcs15::auth_certificate(&entries) {
+        Some(e) => Ok(e.path.clone()),
+        None => Err(Error::NotCps {
+            reason: "its PKCS#15 directory lists no certificate",
+        }),
+    }
+}
+
 /// Total length of the DER SEQUENCE starting `data`.
 fn der_length(data: &[u8]) -> Result<usize, Error> {
     let err = |reason: &str| Error::Certificate {
@@ -220,8 +299,8 @@ pub fn identify(t: &mut dyn CardTransport) -> Result<CardInfo, Error> {
     }
     let serial = parse_sn_icc(&sn.data)?;
     enter_application(t, kind)?;
-    select_fid(t, kind.cla(), 0x02, FID_AUTH_CERT, "SELECT certificate")?
-        .ok("SELECT certificate")?;
+    let path = locate_auth_certificate(t, kind)?;
+    select_path(t, kind.cla(), &path, "SELECT certificate")?.ok("SELECT certificate")?;
     let certificate = read_der_file(t, kind.cla())?;
     let holder = holder_from_der(&certificate)?;
     let (_, key_bits) = public_key_of(&certificate)?;

@@ -36,9 +36,9 @@ pub const KEY_AUTH: u8 = 0x82;
 pub const KEY_SIGN: u8 = 0x81;
 /// Cardholder PIN reference. [unverified in domain.md: "probably 0x01"]
 pub const PIN_REF: u8 = 0x01;
-/// File id of the authentication certificate inside the PKCS#15 application.
-/// Real cards name it in their PKCS#15 CDF; this fixed id is the one the
-/// project's emulators use (vcard.py and [`crate::card::sim`]).
+/// File id of the authentication certificate inside the PKCS#15 application
+/// when the card has no PKCS#15 directory (simple emulators); cards with
+/// one name the file in their CDF ([`crate::card::pkcs15`]).
 pub const FID_AUTH_CERT: [u8; 2] = [0xD0, 0x01];
 /// EF.SN.ICC under the MF.
 pub const FID_SN_ICC: [u8; 2] = [0xD0, 0x03];

@@ -19,6 +19,7 @@ pub mod kind;
 pub mod padding;
 pub mod pcsc_transport;
 pub mod pin;
+pub mod pkcs15;
 pub mod service;
 pub mod signer;
 pub mod sim;

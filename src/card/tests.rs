@@ -236,6 +236,7 @@ fn simulator_answers_unknown_commands_with_iso_status_words() {
 
 const ATR3: [u8; 17] = super::sim::card::ATR_CPS3;
 const OK: [u8; 2] = [0x90, 0x00];
+const NO_FILE: [u8; 2] = [0x6A, 0x82];
 
 fn sn_ok() -> Vec<u8> {
     [
@@ -272,6 +273,7 @@ fn truncated_and_malformed_answers_are_typed_errors() {
         OK.to_vec(),
         sn_ok(),
         OK.to_vec(),
+        NO_FILE.to_vec(), // no PKCS#15 directory: fixed file
         OK.to_vec(),
         [&[0x04, 0x03, 1, 2, 3][..], &OK].concat(),
     ];
@@ -286,6 +288,7 @@ fn truncated_and_malformed_answers_are_typed_errors() {
         OK.to_vec(),
         sn_ok(),
         OK.to_vec(),
+        NO_FILE.to_vec(), // no PKCS#15 directory: fixed file
         OK.to_vec(),
         [&[0x30, 0x82, 0x01, 0x00, 1, 2][..], &[0x62, 0x82]].concat(),
         vec![0x62, 0x82],
@@ -302,6 +305,7 @@ fn truncated_and_malformed_answers_are_typed_errors() {
         OK.to_vec(),
         sn_ok(),
         OK.to_vec(),
+        NO_FILE.to_vec(), // no PKCS#15 directory: fixed file
         OK.to_vec(),
         junk,
     ];
@@ -309,6 +313,39 @@ fn truncated_and_malformed_answers_are_typed_errors() {
     assert!(matches!(
         cps::identify(&mut t),
         Err(Error::Certificate { .. })
+    ));
+}
+
+#[test]
+fn pkcs15_directory_without_certificates_is_not_a_cps() {
+    let odf = [super::pkcs15::encode_odf(&[0x50, 0x32]), OK.to_vec()].concat();
+    let empty_cdf = [vec![0x00; 10], OK.to_vec()].concat();
+    let answers = vec![
+        OK.to_vec(),
+        OK.to_vec(),
+        sn_ok(),
+        OK.to_vec(),
+        OK.to_vec(),
+        odf.clone(),
+        OK.to_vec(),
+        empty_cdf,
+    ];
+    let mut t = ScriptedTransport::new(answers).with_atr(&ATR3);
+    assert!(matches!(cps::identify(&mut t), Err(Error::NotCps { .. })));
+    // the CDF the ODF names does not exist
+    let answers = vec![
+        OK.to_vec(),
+        OK.to_vec(),
+        sn_ok(),
+        OK.to_vec(),
+        OK.to_vec(),
+        odf,
+        NO_FILE.to_vec(),
+    ];
+    let mut t = ScriptedTransport::new(answers).with_atr(&ATR3);
+    assert!(matches!(
+        cps::identify(&mut t),
+        Err(Error::Status { sw: 0x6A82, .. })
     ));
 }
 

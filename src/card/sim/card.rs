@@ -13,11 +13,16 @@ use crate::card::kind::{
     AID_CHIPDOC, ANS_ISSUER, CardKind, FID_AUTH_CERT, FID_SN_ICC, KEY_AUTH, KEY_SIGN, PIN_REF,
 };
 use crate::card::padding::{HashAlg, digest_info};
+use crate::card::pkcs15;
 use crate::card::tlv;
 
 /// Longest answer data before the card switches to `61xx` + GET RESPONSE
 /// (CPS3's `max_recv_size`).
 const MAX_ANSWER: usize = 0xE7;
+
+/// The simulator's certificate directory file and second certificate.
+const FID_CDF: [u8; 2] = [0x50, 0x32];
+const FID_OTHER_CERT: [u8; 2] = [0xD0, 0x02];
 
 /// ATRs the simulator presents.
 pub const ATR_CPS3: [u8; 17] = [
@@ -38,7 +43,12 @@ pub struct SimConfig {
     pub kind: CardKind,
     pub pin: Zeroizing<Vec<u8>>,
     pub max_tries: u8,
+    /// The authentication certificate (file `D001`).
     pub certificate: Vec<u8>,
+    /// Another certificate listed first in the PKCS#15 directory (file
+    /// `D002`, standing for the signature certificate), so that a reader
+    /// that picks the wrong entry shows the wrong holder.
+    pub other_certificate: Vec<u8>,
     pub key: rsa::PrivateKey,
     /// Five bytes of serial number after the ANS issuer in EF.SN.ICC.
     pub serial: [u8; 5],
@@ -193,11 +203,13 @@ impl SimCard {
                 Some((Df::ChipDoc, None))
             }
             (0x00, [0x3F, 0x00]) | (0x00, []) => Some((Df::Mf, None)),
-            (0x00 | 0x02, [a, b]) => self.child(self.df, [*a, *b]).map(|f| (self.df, Some(f))),
+            (0x00 | 0x02 | 0x09, [a, b]) => {
+                self.child(self.df, [*a, *b]).map(|f| (self.df, Some(f)))
+            }
             (0x08, [0x3F, 0x00, a, b]) | (0x08, [a, b]) => {
                 self.child(Df::Mf, [*a, *b]).map(|f| (Df::Mf, Some(f)))
             }
-            (0x00 | 0x02 | 0x04 | 0x08, _) => None,
+            (0x00 | 0x02 | 0x04 | 0x08 | 0x09, _) => None,
             _ => return (Vec::new(), 0x6A86),
         };
         let Some((df, ef)) = found else {
@@ -228,7 +240,7 @@ impl SimCard {
     fn child(&self, df: Df, fid: [u8; 2]) -> Option<[u8; 2]> {
         match (df, fid) {
             (Df::Mf, FID_SN_ICC) => Some(fid),
-            (Df::App, FID_AUTH_CERT) => Some(fid),
+            (Df::App, FID_AUTH_CERT | FID_OTHER_CERT | FID_CDF | pkcs15::FID_ODF) => Some(fid),
             _ => None,
         }
     }
@@ -237,6 +249,23 @@ impl SimCard {
         match fid {
             FID_SN_ICC => Some(self.sn_icc()),
             FID_AUTH_CERT => Some(self.cfg.certificate.clone()),
+            FID_OTHER_CERT => Some(self.cfg.other_certificate.clone()),
+            pkcs15::FID_ODF => Some(pkcs15::encode_odf(&FID_CDF)),
+            FID_CDF => {
+                let mut sign_id = pkcs15::AUTH_KEY_ID.to_vec();
+                sign_id[13] = 0x01;
+                Some(
+                    [
+                        pkcs15::encode_entry("CPS signature", &sign_id, &FID_OTHER_CERT),
+                        pkcs15::encode_entry(
+                            "CPS authentication",
+                            &pkcs15::AUTH_KEY_ID,
+                            &FID_AUTH_CERT,
+                        ),
+                    ]
+                    .concat(),
+                )
+            }
             _ => None,
         }
     }

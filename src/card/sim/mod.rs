@@ -45,6 +45,7 @@ impl Simulator {
             pin: Zeroizing::new(pin.as_bytes().to_vec()),
             max_tries: 3,
             certificate: pki.card_cert_der.clone(),
+            other_certificate: pki.ca_cert_der.clone(),
             key: pki.card_key.clone(),
             serial,
         })
