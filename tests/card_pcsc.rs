@@ -8,6 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use cachet::card::padding::HashAlg;
+use cachet::card::service::CardState;
 use cachet::card::sim::vpcd::VpcdCard;
 use cachet::card::sim::{Simulator, pki};
 use cachet::card::{CardEvent, CardHandle, CardKind, Error, Mechanism, Pin, PinStatus};
@@ -156,4 +157,20 @@ fn card_through_real_pcscd() {
     });
     assert_eq!(handle.pin_status().unwrap(), PinStatus::Blocked);
     assert!(matches!(handle.verify(pin("1234")), Err(Error::Blocked)));
+
+    // Another program (here a second card thread) cannot use the card while we
+    // hold it, and gets it once we let go.
+    let other = CardHandle::spawn_pcsc(Some(READER.into())).unwrap();
+    let mut other_events = other.subscribe();
+    let readers = other.readers().unwrap();
+    let busy = readers.iter().find(|r| r.reader == READER).unwrap();
+    assert!(
+        matches!(&busy.card, CardState::Unrecognized { reason, .. } if reason.contains("another program")),
+        "{busy:?}"
+    );
+    drop(handle);
+    wait_event(&mut other_events, "Recognized after release", |e| {
+        matches!(e, CardEvent::Recognized { .. })
+    });
+    assert_eq!(other.pin_status().unwrap(), PinStatus::Blocked);
 }

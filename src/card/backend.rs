@@ -20,8 +20,13 @@ use super::transport::CardTransport;
 pub enum Change {
     ReaderAdded(String),
     ReaderRemoved(String),
-    CardInserted { reader: String, atr: Vec<u8> },
+    CardInserted {
+        reader: String,
+        atr: Vec<u8>,
+    },
     CardRemoved(String),
+    /// The card stayed but its reader flags changed (in use, released).
+    CardStateChanged(String),
 }
 
 /// A source of readers and cards.
@@ -46,6 +51,8 @@ pub struct PcscBackend {
     pending: Arc<AtomicBool>,
     /// Only readers whose name contains this are watched (all when `None`).
     only: Option<String>,
+    /// Whether one status change has been read since the readers were listed.
+    scanned: bool,
 }
 
 impl PcscBackend {
@@ -58,6 +65,7 @@ impl PcscBackend {
             readers: Vec::new(),
             pending: Arc::new(AtomicBool::new(false)),
             only,
+            scanned: false,
         })
     }
 
@@ -77,19 +85,7 @@ impl PcscBackend {
     /// watched states (new readers start UNAWARE, so their card shows up next).
     fn relist(&mut self, changes: &mut Vec<Change>) -> Result<(), Error> {
         let now = self.list_readers()?;
-        for gone in self.readers.iter().filter(|r| !now.contains(r)) {
-            let was_present = self.states.iter().any(|s| {
-                s.name().to_string_lossy() == gone.as_str()
-                    && s.current_state().contains(pcsc::State::PRESENT)
-            });
-            if was_present {
-                changes.push(Change::CardRemoved(gone.clone()));
-            }
-            changes.push(Change::ReaderRemoved(gone.clone()));
-        }
-        for added in now.iter().filter(|r| !self.readers.contains(r)) {
-            changes.push(Change::ReaderAdded(added.clone()));
-        }
+        changes.extend(reader_list_changes(&self.readers, &now));
         let mut states = Vec::with_capacity(now.len() + 1);
         for name in &now {
             let kept = self
@@ -126,21 +122,40 @@ impl Backend for PcscBackend {
         if self.states.is_empty() {
             self.relist(&mut changes)?;
         }
-        if self.pending.swap(false, Ordering::SeqCst) {
+        // A request is waiting: serve it first, unless we have not yet
+        // looked at the cards at all (the first answer must be complete).
+        if self.scanned && self.pending.swap(false, Ordering::SeqCst) {
             return Ok(changes);
         }
-        match self.ctx.get_status_change(timeout, &mut self.states) {
-            Ok(()) => {}
-            Err(pcsc::Error::Timeout | pcsc::Error::Cancelled) => return Ok(changes),
-            Err(e) => {
-                // pcscd restarted or went away: start over with a fresh context next time.
-                self.states.clear();
-                if let Ok(ctx) = pcsc::Context::establish(pcsc::Scope::User) {
-                    self.ctx = ctx;
+        // A cancel meant for a later wait can land on the very first look:
+        // then look again at once (bounded), so the first answer is complete.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let wait = if self.scanned {
+                timeout
+            } else {
+                Duration::ZERO
+            };
+            match self.ctx.get_status_change(wait, &mut self.states) {
+                Ok(()) => break,
+                Err(pcsc::Error::Cancelled) if !self.scanned && attempts < 3 => continue,
+                Err(pcsc::Error::Timeout | pcsc::Error::Cancelled) => {
+                    self.scanned = true;
+                    return Ok(changes);
                 }
-                return Err(map_pcsc("watching readers", e));
+                Err(e) => {
+                    // pcscd restarted or went away: start over with a fresh context next time.
+                    self.states.clear();
+                    self.scanned = false;
+                    if let Ok(ctx) = pcsc::Context::establish(pcsc::Scope::User) {
+                        self.ctx = ctx;
+                    }
+                    return Err(map_pcsc("watching readers", e));
+                }
             }
         }
+        self.scanned = true;
         let mut relist = false;
         for rs in &mut self.states {
             let ev = rs.event_state();
@@ -153,22 +168,8 @@ impl Backend for PcscBackend {
             {
                 relist = true;
             } else {
-                let reader = rs.name().to_string_lossy().into_owned();
-                let was = rs.current_state().contains(pcsc::State::PRESENT);
-                let is = ev.contains(pcsc::State::PRESENT) && !ev.contains(pcsc::State::MUTE);
-                // pcsc-lite counts insertions and removals in the high bits: a
-                // quick pull-and-reinsert between two waits shows as a new count.
-                let swapped =
-                    was && is && u64::from(rs.event_count()) != rs.current_state().bits() >> 16;
-                if was && (!is || swapped) {
-                    changes.push(Change::CardRemoved(reader.clone()));
-                }
-                if is && (!was || swapped) {
-                    changes.push(Change::CardInserted {
-                        reader,
-                        atr: rs.atr().to_vec(),
-                    });
-                }
+                let reader = rs.name().to_string_lossy();
+                changes.extend(card_changes(&reader, rs.current_state(), ev, rs.atr()));
             }
             rs.sync_current_state();
         }
@@ -201,6 +202,44 @@ impl Backend for PcscBackend {
             let _ = ctx.cancel();
         })
     }
+}
+
+/// Readers that appeared or went away between two listings. A reader that
+/// goes away with its card is reported by the card thread as a removal too.
+fn reader_list_changes(before: &[String], now: &[String]) -> Vec<Change> {
+    let gone = before
+        .iter()
+        .filter(|r| !now.contains(r))
+        .map(|r| Change::ReaderRemoved(r.clone()));
+    let added = now
+        .iter()
+        .filter(|r| !before.contains(r))
+        .map(|r| Change::ReaderAdded(r.clone()));
+    gone.chain(added).collect()
+}
+
+/// What one reader's new state means, given the state we knew.
+fn card_changes(reader: &str, known: pcsc::State, now: pcsc::State, atr: &[u8]) -> Vec<Change> {
+    let was = known.contains(pcsc::State::PRESENT);
+    let is = now.contains(pcsc::State::PRESENT) && !now.contains(pcsc::State::MUTE);
+    // pcsc-lite counts insertions and removals in the high 16 bits: a quick
+    // pull-and-reinsert between two waits shows only as a new count.
+    let swapped = was && is && (known.bits() >> 16) & 0xFFFF != (now.bits() >> 16) & 0xFFFF;
+    let mut changes = Vec::new();
+    if was && (!is || swapped) {
+        changes.push(Change::CardRemoved(reader.to_string()));
+    }
+    if is && (!was || swapped) {
+        changes.push(Change::CardInserted {
+            reader: reader.to_string(),
+            atr: atr.to_vec(),
+        });
+    }
+    if was && is && !swapped {
+        // Same card, other flags (another program took or released it).
+        changes.push(Change::CardStateChanged(reader.to_string()));
+    }
+    changes
 }
 
 /// One simulated card in one simulated reader.
@@ -268,5 +307,75 @@ impl Backend for SimBackend {
                 t.unpark();
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pcsc::State;
+
+    fn state(flags: State, count: u64) -> State {
+        State::from_bits_retain(flags.bits() | (count << 16))
+    }
+
+    #[test]
+    fn insertion_removal_and_quick_swap() {
+        let atr = [0x3B, 0x00];
+        let empty = state(State::EMPTY, 4);
+        let present = state(State::PRESENT, 5);
+        assert_eq!(
+            card_changes("R", empty, present, &atr),
+            vec![Change::CardInserted {
+                reader: "R".into(),
+                atr: atr.to_vec()
+            }]
+        );
+        assert_eq!(
+            card_changes("R", present, state(State::EMPTY, 6), &[]),
+            vec![Change::CardRemoved("R".into())]
+        );
+        // pulled and pushed back between two waits: both events, in order
+        assert_eq!(
+            card_changes("R", present, state(State::PRESENT, 7), &atr),
+            vec![
+                Change::CardRemoved("R".into()),
+                Change::CardInserted {
+                    reader: "R".into(),
+                    atr: atr.to_vec()
+                }
+            ]
+        );
+        // a mute card (inserted upside down) is not a card
+        assert!(card_changes("R", empty, state(State::PRESENT | State::MUTE, 5), &atr).is_empty());
+        // another program released the card
+        assert_eq!(
+            card_changes(
+                "R",
+                state(State::PRESENT | State::EXCLUSIVE, 5),
+                present,
+                &atr
+            ),
+            vec![Change::CardStateChanged("R".into())]
+        );
+        // the first look (UNAWARE) at a reader with a card
+        assert_eq!(card_changes("R", State::UNAWARE, present, &atr).len(), 1);
+    }
+
+    #[test]
+    fn readers_plugged_and_unplugged() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            reader_list_changes(&s(&["A", "B"]), &s(&["B", "C"])),
+            vec![
+                Change::ReaderRemoved("A".into()),
+                Change::ReaderAdded("C".into())
+            ]
+        );
+        assert!(reader_list_changes(&s(&["A"]), &s(&["A"])).is_empty());
+        assert_eq!(
+            reader_list_changes(&[], &s(&["A"])),
+            vec![Change::ReaderAdded("A".into())]
+        );
     }
 }

@@ -231,6 +231,9 @@ struct Slot {
     reader: String,
     state: CardState,
     conn: Option<Box<dyn CardTransport>>,
+    /// Recognition failed because another program held the card: try again
+    /// when the reader says something changed.
+    busy: bool,
 }
 
 struct Worker {
@@ -294,6 +297,7 @@ impl Worker {
                         reader: reader.clone(),
                         state: CardState::Empty,
                         conn: None,
+                        busy: false,
                     });
                     self.emit(CardEvent::ReaderAdded { reader });
                 }
@@ -304,6 +308,19 @@ impl Worker {
                 self.emit(CardEvent::ReaderRemoved { reader });
             }
             Change::CardRemoved(reader) => self.card_gone(&reader),
+            Change::CardStateChanged(reader) => {
+                let retry = self
+                    .slots
+                    .iter()
+                    .find(|s| s.reader == reader)
+                    .and_then(|s| match &s.state {
+                        CardState::Unrecognized { atr, .. } if s.busy => Some(atr.clone()),
+                        _ => None,
+                    });
+                if let Some(atr) = retry {
+                    self.recognise(reader, atr);
+                }
+            }
             Change::CardInserted { reader, atr } => {
                 if self.slot(&reader).is_none() {
                     self.apply(Change::ReaderAdded(reader.clone()));
@@ -328,6 +345,7 @@ impl Worker {
         };
         match attempt {
             Ok((conn, info)) => {
+                slot.busy = false;
                 slot.state = CardState::Ready(Box::new(info.clone()));
                 slot.conn = Some(conn);
                 self.emit(CardEvent::Recognized {
@@ -337,12 +355,16 @@ impl Worker {
             }
             Err(Error::Removed) => {}
             Err(e) => {
+                slot.busy = matches!(e, Error::Busy);
                 let reason = e.to_string();
+                let repeated = matches!(&slot.state, CardState::Unrecognized { reason: r, .. } if *r == reason);
                 slot.state = CardState::Unrecognized {
                     atr,
                     reason: reason.clone(),
                 };
-                self.emit(CardEvent::Unrecognized { reader, reason });
+                if !repeated {
+                    self.emit(CardEvent::Unrecognized { reader, reason });
+                }
             }
         }
     }
