@@ -139,7 +139,7 @@ pub fn exchange(
             reason: "no answer",
         });
     };
-    if r.sw & 0xFF00 == 0x6C00 {
+    if r.sw & 0xFF00 == 0x6C00 && cmd.data.len() <= SHORT_LC_MAX {
         // Wrong Le: the card tells the right one; send once more with it.
         let le = match r.sw & 0xFF {
             0 => 256,

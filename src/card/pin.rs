@@ -38,7 +38,12 @@ impl Pin {
             len += n;
         }
         let line = buf[..len].split(|b| *b == b'\n').next().unwrap_or(&[]);
-        let text = Zeroizing::new(String::from_utf8(line.to_vec()).map_err(|_| Error::InvalidPin)?);
+        // Validate in place: a failed conversion must not keep a copy of the bytes.
+        let text = Zeroizing::new(
+            std::str::from_utf8(line)
+                .map_err(|_| Error::InvalidPin)?
+                .to_string(),
+        );
         Pin::new(text)
     }
 

@@ -189,8 +189,7 @@ impl CardHandle {
         loop {
             match self.card() {
                 Ok(info) => return Ok(info),
-                Err(e @ (Error::NoCard | Error::NoReader)) if Instant::now() < deadline => {
-                    let _ = e;
+                Err(Error::NoCard | Error::NoReader) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(e) => return Err(e),

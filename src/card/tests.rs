@@ -63,6 +63,36 @@ fn pki_is_reused_once_made() {
 }
 
 #[test]
+fn pki_remakes_leaves_that_no_longer_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = pki::ensure(dir.path()).unwrap();
+    // A card key that does not match card.crt: the pair is made again.
+    std::fs::copy(dir.path().join("server.key"), dir.path().join("card.key")).unwrap();
+    let second = pki::ensure(dir.path()).unwrap();
+    assert_ne!(second.card_cert_der, first.card_cert_der);
+    assert_eq!(second.ca_cert_der, first.ca_cert_der);
+    // A new CA (same name, new key): the old card certificate is replaced.
+    std::fs::remove_file(dir.path().join("ca.crt")).unwrap();
+    let third = pki::ensure(dir.path()).unwrap();
+    assert_ne!(third.ca_cert_der, second.ca_cert_der);
+    assert_ne!(third.card_cert_der, second.card_cert_der);
+    let again = pki::ensure(dir.path()).unwrap();
+    assert_eq!(
+        again.card_cert_der, third.card_cert_der,
+        "a fitting PKI is kept"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("card.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "private keys are not readable by others");
+    }
+}
+
+#[test]
 fn wrong_pins_count_down_then_block_and_right_pin_resets() {
     let s = sim(CardKind::Cps3Contact);
     let t = &mut s.transport();

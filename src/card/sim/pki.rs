@@ -233,7 +233,56 @@ fn issue(
     write(&dir.join(format!("{name}.crt")), &cert.pem(), false)
 }
 
-/// Loads the PKI in `dir`, creating what is missing.
+/// Whether `name.crt`/`name.key` exist, belong together and were issued by
+/// the current CA (a CA made anew by the stack makes older leaves useless).
+fn usable_pair(dir: &Path, name: &str, ca_der: &[u8]) -> bool {
+    use rsa::pkcs8::DecodePublicKey;
+    let (Ok(cert), Ok(key)) = (
+        read(&dir.join(format!("{name}.crt"))),
+        read(&dir.join(format!("{name}.key"))),
+    ) else {
+        return false;
+    };
+    let (Ok(cert), Ok(key)) = (pem_to_der(&cert), load_key(&key)) else {
+        return false;
+    };
+    let (Ok((_, cert)), Ok((_, ca))) = (
+        X509Certificate::from_der(&cert),
+        X509Certificate::from_der(ca_der),
+    ) else {
+        return false;
+    };
+    let same_key = rsa::PublicKey::from_public_key_der(cert.public_key().raw)
+        .is_ok_and(|k| k == key.to_public_key());
+    same_key && cert.issuer().as_raw() == ca.subject().as_raw() && same_key_id(&cert, &ca)
+}
+
+/// The leaf's authority key id names the CA's key (when both say): a CA
+/// re-made with the same name but a new key does not match.
+fn same_key_id(cert: &X509Certificate<'_>, ca: &X509Certificate<'_>) -> bool {
+    let aki = cert
+        .extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(a) => {
+                a.key_identifier.as_ref().map(|k| k.0.to_vec())
+            }
+            _ => None,
+        });
+    let ski = ca
+        .extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+            _ => None,
+        });
+    match (aki, ski) {
+        (Some(a), Some(s)) => a == s,
+        _ => true,
+    }
+}
+
+/// Loads the PKI in `dir`, creating what is missing or no longer matching the CA.
 pub fn ensure(dir: &Path) -> Result<TestPki, Error> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         context: format!("cannot create {}", dir.display()),
@@ -248,8 +297,7 @@ pub fn ensure(dir: &Path) -> Result<TestPki, Error> {
         ("card", card_params as fn() -> _),
         ("server", server_params),
     ] {
-        if !(dir.join(format!("{name}.crt")).is_file() && dir.join(format!("{name}.key")).is_file())
-        {
+        if !usable_pair(dir, name, &ca_cert_der) {
             if issuer.is_none() {
                 issuer = Some(issuer_from(&ca_cert_der, &read(&dir.join("ca.key"))?)?);
             }
