@@ -93,6 +93,27 @@ fn pki_remakes_leaves_that_no_longer_fit() {
 }
 
 #[test]
+fn concurrent_pki_users_agree_on_one_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let made: Vec<pki::TestPki> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..3)
+            .map(|_| scope.spawn(|| pki::ensure(&path).unwrap()))
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    for p in &made {
+        assert_eq!(p.card_cert_der, made[0].card_cert_der);
+        let (key, _) = cps::public_key_of(&p.card_cert_der).unwrap();
+        assert!(
+            key == p.card_key.to_public_key(),
+            "certificate and key belong together"
+        );
+    }
+    assert!(!dir.path().join(".lock").exists());
+}
+
+#[test]
 fn wrong_pins_count_down_then_block_and_right_pin_resets() {
     let s = sim(CardKind::Cps3Contact);
     let t = &mut s.transport();

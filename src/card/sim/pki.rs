@@ -50,14 +50,21 @@ fn write(path: &Path, text: &str, private: bool) -> Result<(), Error> {
         context: format!("cannot write {}", path.display()),
         source,
     };
+    // Written aside then renamed: a reader never sees half a file, and a
+    // key file is 0600 from its first byte.
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    let _ = std::fs::remove_file(&tmp);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(if private { 0o600 } else { 0o644 })
-        .open(path)
+        .open(&tmp)
         .map_err(io)?;
-    f.write_all(text.as_bytes()).map_err(io)
+    f.write_all(text.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
 }
 
 /// OS randomness for the `rsa` crate's key generation.
@@ -288,22 +295,22 @@ pub fn ensure(dir: &Path) -> Result<TestPki, Error> {
         context: format!("cannot create {}", dir.display()),
         source,
     })?;
+    // Tests in several processes may share one PKI folder: one at a time.
+    let _lock = DirLock::take(dir)?;
     if !(dir.join("ca.crt").is_file() && dir.join("ca.key").is_file()) {
         make_ca(dir)?;
     }
     let ca_cert_der = pem_to_der(&read(&dir.join("ca.crt"))?)?;
-    let mut issuer = None;
-    for (name, params) in [
-        ("card", card_params as fn() -> _),
-        ("server", server_params),
-    ] {
-        if !usable_pair(dir, name, &ca_cert_der) {
-            if issuer.is_none() {
-                issuer = Some(issuer_from(&ca_cert_der, &read(&dir.join("ca.key"))?)?);
-            }
-            if let Some(issuer) = &issuer {
-                issue(dir, name, params()?, issuer)?;
-            }
+    let server_missing = !(dir.join("server.crt").is_file() && dir.join("server.key").is_file());
+    let card_unusable = !usable_pair(dir, "card", &ca_cert_der);
+    if server_missing || card_unusable {
+        let issuer = issuer_from(&ca_cert_der, &read(&dir.join("ca.key"))?)?;
+        if card_unusable {
+            issue(dir, "card", card_params()?, &issuer)?;
+        }
+        // The server pair belongs to whoever made it (the stack): only made when absent.
+        if server_missing {
+            issue(dir, "server", server_params()?, &issuer)?;
         }
     }
     Ok(TestPki {
@@ -312,4 +319,58 @@ pub fn ensure(dir: &Path) -> Result<TestPki, Error> {
         card_cert_der: pem_to_der(&read(&dir.join("card.crt"))?)?,
         card_key: load_key(&read(&dir.join("card.key"))?)?,
     })
+}
+
+/// An exclusive lock on a PKI folder (a `.lock` file made with
+/// `create_new`), waited for at most [`LOCK_WAIT`]; a lock left by a
+/// crashed process is taken over once older than [`LOCK_STALE`].
+struct DirLock(PathBuf);
+
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+const LOCK_STALE: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl DirLock {
+    fn take(dir: &Path) -> Result<DirLock, Error> {
+        let path = dir.join(".lock");
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => return Ok(DirLock(path)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = std::fs::metadata(&path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > LOCK_STALE);
+                    if stale {
+                        let _ = std::fs::remove_file(&path);
+                        continue;
+                    }
+                    if std::time::Instant::now() > deadline {
+                        return Err(pki_err(format!(
+                            "{} stays locked by another process",
+                            dir.display()
+                        )));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(source) => {
+                    return Err(Error::Io {
+                        context: format!("cannot lock {}", dir.display()),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
