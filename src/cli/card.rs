@@ -290,6 +290,50 @@ mod tests {
         assert_eq!(e.kind().exit_code(), 3);
     }
 
+    #[derive(Debug, clap::Parser)]
+    struct Wrapper {
+        #[command(subcommand)]
+        card: CardCommand,
+    }
+
+    #[test]
+    fn command_line_shape() {
+        use clap::{CommandFactory, Parser};
+        Wrapper::command().debug_assert();
+        let w = Wrapper::try_parse_from(["card", "verify", "--pin-fd", "3"]).unwrap();
+        assert!(matches!(
+            w.card,
+            CardCommand::Verify {
+                pin_fd: Some(3),
+                reader: None
+            }
+        ));
+        assert!(
+            Wrapper::try_parse_from(["card", "verify", "--pin", "1234"]).is_err(),
+            "no PIN argument"
+        );
+        let w = Wrapper::try_parse_from(["card", "status", "--json"]).unwrap();
+        assert!(matches!(w.card, CardCommand::Status { json: true, .. }));
+        let w = Wrapper::try_parse_from([
+            "card",
+            "simulate",
+            "--vpcd",
+            "127.0.0.1:35963",
+            "--pki",
+            "/tmp/p",
+        ])
+        .unwrap();
+        let CardCommand::Simulate { pin, kind, .. } = w.card else {
+            panic!("simulate")
+        };
+        assert_eq!(pin, "1234");
+        assert!(matches!(kind, SimKind::Cps3));
+        assert!(
+            Wrapper::try_parse_from(["card", "simulate", "--pki", "/tmp/p"]).is_err(),
+            "--vpcd is required"
+        );
+    }
+
     #[test]
     fn pin_fd_is_read() {
         let mut f = tempfile::NamedTempFile::new().unwrap();
