@@ -220,6 +220,92 @@ fn decipher_returns_the_wrapped_key() {
 }
 
 #[test]
+fn simulator_pso_cds_signs_a_bare_hash_or_a_digest_info() {
+    use super::apdu::{Command, exchange};
+    let s = sim(CardKind::Cps3Contact);
+    let t = &mut s.transport();
+    let info = cps::identify(t).unwrap();
+    let key = info.public_key().unwrap();
+    let hash = HashAlg::Sha256.digest(b"document");
+    let cds = |t: &mut dyn CardTransport, data: &[u8]| {
+        exchange(
+            t,
+            &Command::new(0, 0x2A, 0x9E, 0x9A).data(data).le(256),
+            "PSO CDS",
+        )
+        .unwrap()
+    };
+    let r = exchange(
+        t,
+        &Command::new(0, 0x22, 0x41, 0xB6).data(&[0x84, 0x01, 0x81]),
+        "MSE",
+    )
+    .unwrap();
+    assert_eq!(r.sw, 0x9000);
+    assert_eq!(cds(t, &hash).sw, 0x6982, "PIN first");
+    cps::verify(t, info.kind, &pin("1234")).unwrap();
+    let r = exchange(
+        t,
+        &Command::new(0, 0x22, 0x41, 0xB6).data(&[0x84, 0x01, 0x81]),
+        "MSE",
+    )
+    .unwrap();
+    assert_eq!(r.sw, 0x9000);
+    for data in [
+        hash.clone(),
+        super::padding::digest_info(HashAlg::Sha256, &hash),
+    ] {
+        let r = cds(t, &data);
+        assert_eq!(r.sw, 0x9000);
+        key.pkcs1v15_verify::<rsa::sha2::Sha256>(b"document", &r.data)
+            .unwrap();
+    }
+    // an unknown key reference is refused
+    let r = exchange(
+        t,
+        &Command::new(0, 0x22, 0x41, 0xB6).data(&[0x84, 0x01, 0x99]),
+        "MSE",
+    )
+    .unwrap();
+    assert_eq!(r.sw, 0x6A88);
+}
+
+/// A card that does not answer VERIFY without data (some IAS-ECC
+/// profiles): the tries left then come from GET DATA.
+struct NoEmptyVerify(super::sim::SimTransport);
+
+impl CardTransport for NoEmptyVerify {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, Error> {
+        if apdu.len() == 4 && apdu[1] == 0x20 {
+            return Ok(vec![0x6D, 0x00]);
+        }
+        self.0.transmit(apdu)
+    }
+    fn atr(&self) -> Vec<u8> {
+        self.0.atr()
+    }
+}
+
+#[test]
+fn tries_left_from_get_data_when_verify_cannot_tell() {
+    let s = sim(CardKind::Cps3Contact);
+    let t = &mut NoEmptyVerify(s.transport());
+    let k = CardKind::Cps3Contact;
+    assert_eq!(
+        cps::pin_status(t, k).unwrap(),
+        PinStatus::NotVerified { tries_left: 3 }
+    );
+    let _ = cps::verify(t, k, &pin("5555"));
+    assert_eq!(
+        cps::pin_status(t, k).unwrap(),
+        PinStatus::NotVerified { tries_left: 2 }
+    );
+    let _ = cps::verify(t, k, &pin("5555"));
+    let _ = cps::verify(t, k, &pin("5555"));
+    assert_eq!(cps::pin_status(t, k).unwrap(), PinStatus::Blocked);
+}
+
+#[test]
 fn contactless_cps3_is_recognised_but_the_card_refuses_to_sign() {
     let s = sim(CardKind::Cps3Contactless);
     let t = &mut s.transport();
