@@ -24,13 +24,11 @@ fn atrs(text: &str) -> Vec<(Vec<u8>, String)> {
             && !line.contains('.')
             && let Ok(atr) = hex::decode(line.replace(' ', ""))
         {
-            {
-                let label = lines
-                    .get(i + 1)
-                    .map(|l| l.trim().to_string())
-                    .unwrap_or_default();
-                out.push((atr, label));
-            }
+            let label = lines
+                .get(i + 1)
+                .map(|l| l.trim().to_string())
+                .unwrap_or_default();
+            out.push((atr, label));
         }
     }
     out
