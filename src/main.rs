@@ -102,6 +102,15 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             println!("log:      {}", paths.state_dir.join("cachet.log").display());
             Ok(exit::OK)
         }
+        Some(Commands::Card(command)) => {
+            match cachet::cli::card::run(command, &mut std::io::stdout().lock()) {
+                Ok(code) => Ok(code),
+                Err(error) => {
+                    eprintln!("cachet: {error}");
+                    Ok(cachet::error::HasKind::kind(&error).exit_code())
+                }
+            }
+        }
         Some(Commands::Records(command)) => {
             match cachet::cli::records::run(command, &mut std::io::stdout().lock()) {
                 Ok(code) => Ok(code),

@@ -2,6 +2,7 @@
 //! completions and the man page. Each domain has its own file with its
 //! subcommands and a `run` function; `main.rs` only dispatches.
 
+pub mod card;
 pub mod records;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -57,6 +58,9 @@ pub enum Commands {
     /// Check or explain the settings file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The CPS card: status, PIN check, and the simulator for tests and development.
+    #[command(subcommand)]
+    Card(card::CardCommand),
     /// The shared patient record: render CDA/XDM documents, list a patient's documents.
     #[command(subcommand)]
     Records(records::RecordsCommand),
