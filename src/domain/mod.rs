@@ -1,3 +1,4 @@
 //! Plain domain types shared across modules. No I/O here.
 
+pub mod envelope;
 pub mod text;
