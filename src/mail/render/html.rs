@@ -47,6 +47,16 @@ pub fn html_to_lines(html: &str, width: usize, links: &mut Vec<String>) -> Vec<L
     out
 }
 
+/// HTML as plain text for indexing (no link numbers, no styling).
+pub fn html_to_text(html: &str) -> String {
+    if nesting_exceeds(html, MAX_NESTING) {
+        return strip_tags(html);
+    }
+    html2text::config::plain_no_decorate()
+        .string_from_read(html.as_bytes(), 200)
+        .unwrap_or_else(|_| strip_tags(html))
+}
+
 fn link_number(links: &mut Vec<String>, url: &str) -> usize {
     match links.iter().position(|l| l == url) {
         Some(i) => i,

@@ -12,7 +12,7 @@ mod labels;
 mod receipt;
 
 pub use flowed::{TextLine, flowed_lines, plain_lines};
-pub use html::html_to_lines;
+pub use html::{html_to_lines, html_to_text};
 pub use labels::Labels;
 pub use receipt::receipt_lines;
 
