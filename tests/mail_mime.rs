@@ -450,3 +450,46 @@ fn nesting_just_under_the_limit_still_renders() {
     let text = text_of(&render_message(&msg, &RenderOptions::default()));
     assert!(text.contains("fond lien[1]"), "{text}");
 }
+
+#[test]
+fn receipt_requests_ask_the_user_unless_return_path_matches() {
+    let automatic = parse(
+        "Return-Path: <dr.a@example.test>\r\nFrom: dr.a@example.test\r\n\
+         Disposition-Notification-To: Dr A <DR.A@example.test>\r\n\r\nx\r\n",
+    );
+    let request = automatic.receipt_request().unwrap();
+    assert_eq!(request.notify[0].email, "DR.A@example.test");
+    assert!(!request.must_ask_user);
+
+    let foreign = parse(
+        "Return-Path: <dr.a@example.test>\r\nFrom: dr.a@example.test\r\n\
+         Disposition-Notification-To: tracker@elsewhere.test\r\n\r\nx\r\n",
+    );
+    assert!(foreign.receipt_request().unwrap().must_ask_user);
+
+    let no_return_path = parse(
+        "From: dr.a@example.test\r\nDisposition-Notification-To: dr.a@example.test\r\n\r\nx\r\n",
+    );
+    assert!(no_return_path.receipt_request().unwrap().must_ask_user);
+
+    assert!(
+        parse("From: a@example.test\r\n\r\nx\r\n")
+            .receipt_request()
+            .is_none()
+    );
+}
+
+#[test]
+fn a_note_instead_of_an_attached_message_is_shown_as_text() {
+    let text = text_of(&render(
+        "From: a@example.test\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n\
+         --z\r\nContent-Type: text/plain\r\n\r\nAvant.\r\n\
+         --z\r\nContent-Type: message/rfc822\r\n\r\nIci apparaît le message d’origine.\r\n--z--\r\n"
+            .as_bytes(),
+        &RenderOptions::default(),
+    ));
+    assert!(
+        text.contains("Ici apparaît le message d’origine."),
+        "{text}"
+    );
+}

@@ -16,12 +16,14 @@ mod error;
 mod headers;
 mod model;
 mod parse;
+mod receipt_request;
 mod report;
 
 pub use error::Error;
 pub use headers::{HeaderField, Headers};
 pub use model::{AttachmentInfo, BlobId, ContentType, ParsedMessage, Part, PartBody, TextFormat};
 pub use parse::{envelope_from_bytes, parse_message};
+pub use receipt_request::ReceiptRequest;
 pub use report::{
     DeliveryReport, DispositionKind, DsnAction, DsnRecipient, MdnDisposition, ReadReport, Report,
 };

@@ -162,15 +162,32 @@ impl Walker<'_> {
             }
             PartType::Message(nested) => {
                 let headers = self.headers(nested, 0)?;
-                let root = self.part(nested, 0, format!("{path}.1"), depth + 1)?;
-                let size = nested.raw_message().len();
-                (
-                    PartBody::Message {
-                        headers: Box::new(headers),
-                        root: Box::new(root),
-                    },
-                    size,
-                )
+                let raw_part = raw
+                    .get(mp.offset_body as usize..mp.offset_end as usize)
+                    .unwrap_or_default();
+                if headers.fields.is_empty() {
+                    // Not a message at all (some senders put a note there):
+                    // show its text rather than an empty message.
+                    let (text, charset_fallback) = decode_text(raw_part, None);
+                    let size = text.len();
+                    (
+                        PartBody::Text {
+                            text,
+                            format: TextFormat::Plain,
+                            charset_fallback,
+                        },
+                        size,
+                    )
+                } else {
+                    let root = self.part(nested, 0, format!("{path}.1"), depth + 1)?;
+                    (
+                        PartBody::Message {
+                            headers: Box::new(headers),
+                            root: Box::new(root),
+                        },
+                        raw_part.len(),
+                    )
+                }
             }
             PartType::Text(text) | PartType::Html(text) if !is_attachment => {
                 let is_html = matches!(mp.body, PartType::Html(_));

@@ -140,8 +140,10 @@ impl Renderer<'_> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let mut rows: Vec<(&str, String, Emphasis)> =
-            vec![(labels.from, addresses(&headers.from), Emphasis::Plain)];
+        let mut rows: Vec<(&str, String, Emphasis)> = Vec::new();
+        if !headers.from.is_empty() || indent == 0 {
+            rows.push((labels.from, addresses(&headers.from), Emphasis::Plain));
+        }
         if !headers.to.is_empty() {
             rows.push((labels.to, addresses(&headers.to), Emphasis::Plain));
         }
