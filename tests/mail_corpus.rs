@@ -246,3 +246,70 @@ fn random_mutations_never_panic() {
         "mutations should mostly stay parseable: {parsed}"
     );
 }
+
+/// The stalwart samples carry mail-parser's expected output: our decoded
+/// Subject and From (after our own conversion layer) must agree with it.
+#[test]
+fn decoded_headers_agree_with_the_reference_outputs() {
+    let Some(dir) = corpus_mime() else { return };
+    let mut compared = 0;
+    for sub in ["rfc", "legacy", "malformed", "thirdparty"] {
+        let Ok(entries) = std::fs::read_dir(dir.join("stalwart-mail-parser").join(sub)) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for json_path in paths
+            .iter()
+            .filter(|p| p.to_string_lossy().ends_with(".mailparser-expected.json"))
+        {
+            let eml = PathBuf::from(
+                json_path
+                    .to_string_lossy()
+                    .replace(".mailparser-expected.json", ".eml"),
+            );
+            let (Ok(raw), Ok(json)) = (std::fs::read(&eml), std::fs::read(json_path)) else {
+                continue;
+            };
+            let expected: serde_json::Value = serde_json::from_slice(&json).unwrap();
+            let Ok(msg) = parse_message(&raw, &Limits::default()) else {
+                continue;
+            };
+            let headers = expected["parts"][0]["headers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for h in headers {
+                match h["name"].as_str() {
+                    Some("subject") => {
+                        if let Some(subject) = h["value"]["Text"].as_str()
+                            && !subject.contains('\u{FFFD}')
+                        {
+                            assert_eq!(
+                                msg.headers.subject.as_deref(),
+                                Some(subject),
+                                "{}",
+                                eml.display()
+                            );
+                            compared += 1;
+                        }
+                    }
+                    Some("from") => {
+                        if let Some(addr) = h["value"]["Address"]["List"][0]["address"].as_str() {
+                            assert_eq!(
+                                msg.headers.from.first().map(|a| a.email.as_str()),
+                                Some(addr.trim()),
+                                "{}",
+                                eml.display()
+                            );
+                            compared += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    eprintln!("{compared} header values compared");
+    assert!(compared > 20, "reference outputs missing: {compared}");
+}

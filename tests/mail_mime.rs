@@ -493,3 +493,37 @@ fn a_note_instead_of_an_attached_message_is_shown_as_text() {
         "{text}"
     );
 }
+
+#[test]
+fn signature_is_muted_and_html_entities_cannot_smuggle_escapes() {
+    let doc = render(
+        b"From: a@example.test\r\n\r\nCorps\r\n-- \r\nDr A\r\nCabinet\r\n",
+        &RenderOptions::default(),
+    );
+    let muted: Vec<String> = doc
+        .layout(80)
+        .iter()
+        .filter(|l| {
+            l.spans
+                .iter()
+                .all(|s| s.emphasis == cachet::domain::text::Emphasis::Muted)
+                && !l.spans.is_empty()
+        })
+        .map(|l| l.to_plain_string())
+        .collect();
+    assert!(muted.contains(&"Dr A".to_string()), "{muted:?}");
+    assert!(!muted.contains(&"Corps".to_string()), "{muted:?}");
+
+    let options = RenderOptions {
+        prefer: Preference::Html,
+        ..RenderOptions::default()
+    };
+    let doc = render(
+        b"From: a@example.test\r\nContent-Type: text/html\r\n\r\n\
+          <p>a&#27;[2Jb &#x9b;31m c&#x202e;gpj.exe <a href=\"https://x.test/&#27;[0m\">l</a></p>\r\n",
+        &options,
+    );
+    assert_safe(&doc);
+    let text = text_of(&doc);
+    assert!(text.contains("⟦U+202E⟧"), "{text}");
+}

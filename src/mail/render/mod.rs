@@ -302,8 +302,15 @@ impl Renderer<'_> {
                             .last()
                             .is_some_and(|l| l.text.is_empty() && l.quote_depth == 0),
                     );
+                // After the "-- " separator comes the signature, shown muted.
+                let mut in_signature = false;
                 for line in lines.into_iter().take(count) {
-                    let rendered = if line.quote_depth > 0 {
+                    if line.quote_depth == 0 && line.text == "-- " {
+                        in_signature = true;
+                    }
+                    let rendered = if in_signature && line.quote_depth == 0 {
+                        Line::styled(&line.text, Emphasis::Muted)
+                    } else if line.quote_depth > 0 {
                         let marks = "> ".repeat(usize::from(line.quote_depth));
                         Line::styled(
                             &format!("{marks}{}", line.text),
