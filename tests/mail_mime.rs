@@ -4,7 +4,9 @@ use cachet::domain::text::{Block, RichText, is_terminal_safe};
 use cachet::mail::mime::{
     DispositionKind, DsnAction, Error, Limits, PartBody, Report, envelope_from_bytes, parse_message,
 };
-use cachet::mail::render::{Labels, Preference, RenderOptions, render_message};
+use cachet::mail::render::{
+    Labels, Preference, RenderOptions, render_message, render_message_with_links,
+};
 
 fn parse(raw: &str) -> cachet::mail::mime::ParsedMessage {
     parse_message(raw.as_bytes(), &Limits::default())
@@ -176,6 +178,9 @@ fn html_is_converted_with_links_listed() {
         ..RenderOptions::default()
     };
     let html = text_of(&render(raw, &options));
+    let msg = parse_message(raw, &Limits::default()).unwrap();
+    let rendered = render_message_with_links(&msg, &options);
+    assert_eq!(rendered.links, ["https://portail.example.test/cr"]);
     assert!(html.contains("Consultez le compte rendu[1]"), "{html}");
     assert!(html.contains("Liens"), "{html}");
     assert!(

@@ -49,8 +49,21 @@ impl Default for RenderOptions {
     }
 }
 
+/// A rendered message and the link targets its `[n]` references point to
+/// (`links[n - 1]`), for an "open link n" command.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub text: RichText,
+    pub links: Vec<String>,
+}
+
 /// Render a whole message for the reader.
 pub fn render_message(message: &ParsedMessage, options: &RenderOptions) -> RichText {
+    render_message_with_links(message, options).text
+}
+
+/// [`render_message`], also returning the numbered links.
+pub fn render_message_with_links(message: &ParsedMessage, options: &RenderOptions) -> Rendered {
     let mut r = Renderer {
         options,
         out: RichText::default(),
@@ -84,11 +97,11 @@ pub fn render_message(message: &ParsedMessage, options: &RenderOptions) -> RichT
             ]));
         }
     }
-    if !r.links.is_empty() {
+    let links = std::mem::take(&mut r.links);
+    if !links.is_empty() {
         r.blank(0);
         r.out
             .push_line(Line::styled(labels.links, Emphasis::Heading(2)));
-        let links = std::mem::take(&mut r.links);
         for (i, url) in links.iter().enumerate() {
             r.out.push_line(Line::new(vec![
                 Span::new(&format!("[{}] ", i + 1), Emphasis::Muted),
@@ -96,7 +109,7 @@ pub fn render_message(message: &ParsedMessage, options: &RenderOptions) -> RichT
             ]));
         }
     }
-    r.out
+    Rendered { text: r.out, links }
 }
 
 struct Renderer<'o> {
