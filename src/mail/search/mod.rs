@@ -9,6 +9,7 @@
 //! persisted in the encrypted store reveals no search term even to someone
 //! who lifts its keys. Posting lists hold IMAP UIDs, sorted.
 
+mod codec;
 mod document;
 mod error;
 mod filter;
@@ -18,6 +19,7 @@ mod memory;
 mod query;
 mod tokenize;
 
+pub use codec::{CodecError, decode_document, decode_postings, encode_document, encode_postings};
 pub use document::IndexDocument;
 pub use error::Error;
 pub use filter::MessageFilter;
