@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use cachet::domain::text::{Block, RichText, is_terminal_safe};
 use cachet::mail::mime::{Error, Limits, parse_message};
-use cachet::mail::render::{Preference, RenderOptions, render_message};
+use cachet::mail::render::{HeaderBlock, Preference, RenderOptions, render_message};
 
 /// `../shared/corpus/mime`, or `$CACHET_CORPUS_DIR/mime` (a worktree that
 /// does not sit next to `shared/`).
@@ -90,7 +90,7 @@ fn all_options() -> [RenderOptions; 3] {
             ..RenderOptions::default()
         },
         RenderOptions {
-            full_headers: true,
+            headers: HeaderBlock::Full,
             ..RenderOptions::default()
         },
     ]

@@ -5,7 +5,7 @@ use cachet::mail::mime::{
     DispositionKind, DsnAction, Error, Limits, PartBody, Report, envelope_from_bytes, parse_message,
 };
 use cachet::mail::render::{
-    Labels, Preference, RenderOptions, render_message, render_message_with_links,
+    HeaderBlock, Labels, Preference, RenderOptions, render_message, render_message_with_links,
 };
 
 fn parse(raw: &str) -> cachet::mail::mime::ParsedMessage {
@@ -314,7 +314,7 @@ fn escape_sequences_and_bidi_overrides_are_neutralised() {
     for options in [
         RenderOptions::default(),
         RenderOptions {
-            full_headers: true,
+            headers: HeaderBlock::Full,
             ..RenderOptions::default()
         },
     ] {
@@ -411,7 +411,7 @@ fn full_headers_option_lists_every_field() {
     let full = text_of(&render_message(
         &msg,
         &RenderOptions {
-            full_headers: true,
+            headers: HeaderBlock::Full,
             ..RenderOptions::default()
         },
     ));
@@ -531,4 +531,17 @@ fn signature_is_muted_and_html_entities_cannot_smuggle_escapes() {
     assert_safe(&doc);
     let text = text_of(&doc);
     assert!(text.contains("⟦U+202E⟧"), "{text}");
+}
+
+#[test]
+fn hidden_header_block_leaves_only_the_body() {
+    let msg = parse("From: a@example.test\r\nSubject: Caché\r\n\r\nSeul le corps.\r\n");
+    let doc = render_message(
+        &msg,
+        &RenderOptions {
+            headers: HeaderBlock::Hidden,
+            ..RenderOptions::default()
+        },
+    );
+    assert_eq!(text_of(&doc), "Seul le corps.\n");
 }

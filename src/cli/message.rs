@@ -15,7 +15,7 @@ use crate::domain::envelope::{Envelope, MailDate};
 use crate::domain::text::terminal_safe;
 use crate::error::{ErrorKind, HasKind};
 use crate::mail::mime::{self, Limits, ParsedMessage, parse_message};
-use crate::mail::render::{Labels, Preference, RenderOptions, render_message};
+use crate::mail::render::{HeaderBlock, Labels, Preference, RenderOptions, render_message};
 use crate::mail::search::{
     self, HmacTermHasher, IndexDocument, MemoryPostings, SearchIndex, parse_query,
 };
@@ -160,7 +160,11 @@ pub fn run(command: MessageCommand, labels: Labels, out: &mut dyn Write) -> Resu
         } => {
             let message = load(&file)?;
             let options = RenderOptions {
-                full_headers,
+                headers: if full_headers {
+                    HeaderBlock::Full
+                } else {
+                    HeaderBlock::Summary
+                },
                 prefer: if html {
                     Preference::Html
                 } else {

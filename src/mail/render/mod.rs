@@ -28,10 +28,22 @@ pub enum Preference {
     Html,
 }
 
+/// What header block opens the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeaderBlock {
+    /// From, To, Cc, Date, Subject.
+    #[default]
+    Summary,
+    /// Every field as received, decoded.
+    Full,
+    /// None at the top (the caller shows headers itself); attached
+    /// messages still get their summary.
+    Hidden,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RenderOptions {
-    /// Show every header field instead of From/To/Cc/Date/Subject.
-    pub full_headers: bool,
+    pub headers: HeaderBlock,
     pub prefer: Preference,
     /// Column width HTML is laid out at (plain text is left to the viewer).
     pub html_width: usize,
@@ -41,7 +53,7 @@ pub struct RenderOptions {
 impl Default for RenderOptions {
     fn default() -> Self {
         RenderOptions {
-            full_headers: false,
+            headers: HeaderBlock::Summary,
             prefer: Preference::Plain,
             html_width: 78,
             labels: Labels::FRENCH,
@@ -69,8 +81,10 @@ pub fn render_message_with_links(message: &ParsedMessage, options: &RenderOption
         out: RichText::default(),
         links: Vec::new(),
     };
-    r.header_block(&message.headers, 0);
-    r.blank(0);
+    if options.headers != HeaderBlock::Hidden {
+        r.header_block(&message.headers, 0);
+        r.blank(0);
+    }
     r.part(&message.root, &message.headers, 0);
     let labels = &options.labels;
     let attachments = message.attachments();
@@ -134,7 +148,7 @@ impl Renderer<'_> {
 
     fn header_block(&mut self, headers: &Headers, indent: usize) {
         let labels = self.options.labels;
-        if self.options.full_headers {
+        if self.options.headers == HeaderBlock::Full {
             for field in &headers.fields {
                 self.push(
                     indent,
