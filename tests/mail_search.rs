@@ -288,3 +288,21 @@ fn message_filter_applies_each_criterion() {
     };
     assert_eq!(apply(dated), [2]);
 }
+
+#[test]
+fn arbitrary_query_text_never_panics() {
+    let mut rng = fastrand::Rng::with_seed(11);
+    let alphabet: Vec<char> = "ab é:\"-.date:from:to:0123..//\u{1b}\u{202e}œ"
+        .chars()
+        .collect();
+    let index = build_index(1);
+    for _ in 0..5_000 {
+        let text: String = (0..rng.usize(0..30))
+            .map(|_| alphabet[rng.usize(0..alphabet.len())])
+            .collect();
+        if let Ok(query) = parse_query(&text) {
+            let hits = index.search(&query).unwrap();
+            assert!(hits.windows(2).all(|w| w[0] < w[1]), "{text:?}: {hits:?}");
+        }
+    }
+}

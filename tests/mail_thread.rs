@@ -341,3 +341,48 @@ fn hundred_thousand_envelopes_thread_correctly() {
     }
     assert!(latest.windows(2).all(|w| w[0] >= w[1]));
 }
+
+/// Tiny id pools make cycles, self-references, duplicates and missing
+/// parents frequent; whatever the mix, every message is listed once, depths
+/// follow the tree, and the subject fallback changes nothing of that.
+#[test]
+fn random_reference_graphs_never_lose_or_repeat_a_message() {
+    let mut rng = fastrand::Rng::with_seed(7);
+    for round in 0..2_000 {
+        let n = rng.usize(1..40);
+        let pool = rng.usize(1..12);
+        let id = |rng: &mut fastrand::Rng| format!("i{}", rng.usize(0..pool));
+        let envs: Vec<Envelope> = (0..n)
+            .map(|_| {
+                let own = if rng.u8(0..10) == 0 {
+                    String::new()
+                } else {
+                    id(&mut rng)
+                };
+                let refs: Vec<String> = (0..rng.usize(0..5)).map(|_| id(&mut rng)).collect();
+                let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+                let subject = if rng.bool() { "Re: sujet" } else { "sujet" };
+                env(&own, &refs, rng.i64(0..1000), subject)
+            })
+            .collect();
+        for subject_fallback in [false, true] {
+            let view = build_threads(
+                &envs,
+                &ThreadOptions {
+                    subject_fallback,
+                    ..ThreadOptions::default()
+                },
+            );
+            assert_each_message_once(&view, n);
+            let mut previous_depth = 0;
+            for (i, row) in view.rows.iter().enumerate() {
+                assert!(
+                    row.depth == 0 || (i > 0 && row.depth <= previous_depth + 1),
+                    "round {round}: depth jumps at row {i}"
+                );
+                assert_eq!(row.depth == 0, row.prefix.is_empty());
+                previous_depth = row.depth;
+            }
+        }
+    }
+}
