@@ -545,3 +545,25 @@ fn hidden_header_block_leaves_only_the_body() {
     );
     assert_eq!(text_of(&doc), "Seul le corps.\n");
 }
+
+#[test]
+fn urls_in_plain_text_join_the_numbered_links() {
+    let msg = parse(
+        "From: a@example.test\r\n\r\nRésultats sur https://portail.example.test/r/42.\r\n\
+         > ancien lien http://old.example.test\r\n",
+    );
+    let rendered = render_message_with_links(&msg, &RenderOptions::default());
+    assert_eq!(
+        rendered.links,
+        [
+            "https://portail.example.test/r/42",
+            "http://old.example.test"
+        ]
+    );
+    let text = text_of(&rendered.text);
+    assert!(
+        text.contains("Résultats sur https://portail.example.test/r/42."),
+        "{text}"
+    );
+    assert!(text.contains("[2] http://old.example.test"), "{text}");
+}

@@ -9,11 +9,13 @@
 mod flowed;
 mod html;
 mod labels;
+mod links;
 mod receipt;
 
 pub use flowed::{TextLine, flowed_lines, plain_lines};
 pub use html::{html_to_lines, html_to_text};
 pub use labels::Labels;
+pub use links::linkify;
 pub use receipt::receipt_lines;
 
 use crate::domain::envelope::Address;
@@ -335,17 +337,18 @@ impl Renderer<'_> {
                     if line.quote_depth == 0 && line.text == "-- " {
                         in_signature = true;
                     }
-                    let rendered = if in_signature && line.quote_depth == 0 {
-                        Line::styled(&line.text, Emphasis::Muted)
+                    let (text, emphasis) = if in_signature && line.quote_depth == 0 {
+                        (line.text, Emphasis::Muted)
                     } else if line.quote_depth > 0 {
                         let marks = "> ".repeat(usize::from(line.quote_depth));
-                        Line::styled(
-                            &format!("{marks}{}", line.text),
+                        (
+                            format!("{marks}{}", line.text),
                             Emphasis::Quote(line.quote_depth),
                         )
                     } else {
-                        Line::plain(&line.text)
+                        (line.text, Emphasis::Plain)
                     };
+                    let rendered = Line::new(linkify(&text, emphasis, &mut self.links));
                     self.push(indent, rendered);
                 }
             }
