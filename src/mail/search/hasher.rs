@@ -23,7 +23,10 @@ pub trait TermHasher {
     fn hash(&self, field: Field, term: &str) -> [u8; 32];
 }
 
-/// HMAC-SHA-256 over `field tag || term`, with a 32-byte secret.
+/// HMAC-SHA-256 over `field tag || term`, with a 32-byte secret. The caller's
+/// secret stays in its `Zeroizing` buffer; the pre-keyed HMAC state kept
+/// here is key-equivalent and, hmac 0.13 offering no zeroize-on-drop for it,
+/// lives as long as the hasher: keep one per unlocked session.
 pub struct HmacTermHasher {
     keyed: Hmac<sha2::Sha256>,
 }
