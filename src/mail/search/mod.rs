@@ -26,7 +26,7 @@ pub use filter::MessageFilter;
 pub use hasher::{HmacTermHasher, TermHasher, TermKey};
 pub use index::{DocEntry, PostingStore, SearchIndex};
 pub use memory::MemoryPostings;
-pub use query::{Clause, DateRange, Query, Term, parse_query};
+pub use query::{Clause, DateRange, Query, Term, parse_query, parse_query_at};
 pub use tokenize::tokenize;
 
 /// The indexed fields. `To` covers To and Cc.

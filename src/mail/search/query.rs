@@ -4,7 +4,8 @@
 //! - `"quoted words"` match as a phrase (adjacent words, in order);
 //! - prefixes restrict to a field: `from:` (`de:`), `to:` (`a:`, `à:`, also
 //!   Cc), `subject:` (`objet:`, `sujet:`), `body:` (`corps:`); values may be quoted;
-//! - `date:2026-01-01..2026-02-01` (both ends inclusive, whole UTC days; either end may be
+//! - `date:2026-01-01..2026-02-01` (both ends inclusive, whole days in the
+//!   user's UTC offset given to [`parse_query_at`], UTC for [`parse_query`]; either end may be
 //!   left out), `date:2026-01-31` or `date:31/01/2026` for one day;
 //! - a leading `-` excludes: `-from:robot`.
 //!
@@ -48,6 +49,11 @@ impl DateRange {
 
     /// `2026-01-01..2026-02-01`, `2026-01-31`, `..31/01/2026`, `2026-01-01..`.
     pub fn parse(text: &str) -> Result<DateRange, Error> {
+        DateRange::parse_at(text, time::UtcOffset::UTC)
+    }
+
+    /// [`DateRange::parse`] with days starting at midnight in `offset`.
+    pub fn parse_at(text: &str, offset: time::UtcOffset) -> Result<DateRange, Error> {
         let bad = || Error::BadDate {
             text: text.to_string(),
         };
@@ -62,7 +68,7 @@ impl DateRange {
             if s.is_empty() {
                 return Ok(None);
             }
-            parse_day(s).map(Some).ok_or_else(bad)
+            parse_day(s, offset).map(Some).ok_or_else(bad)
         };
         let range = DateRange {
             start: day(start)?,
@@ -77,8 +83,9 @@ impl DateRange {
     }
 }
 
-/// Start of a day in UTC seconds, from `YYYY-MM-DD` or `DD/MM/YYYY`.
-fn parse_day(text: &str) -> Option<i64> {
+/// Start of a day (midnight at `offset`) in UTC seconds, from `YYYY-MM-DD`
+/// or `DD/MM/YYYY`.
+fn parse_day(text: &str, offset: time::UtcOffset) -> Option<i64> {
     let numbers: Vec<&str> = text.split(['-', '/']).collect();
     let [a, b, c] = numbers.as_slice() else {
         return None;
@@ -93,7 +100,7 @@ fn parse_day(text: &str) -> Option<i64> {
     let day: u8 = d.parse().ok()?;
     let month = time::Month::try_from(month).ok()?;
     let date = time::Date::from_calendar_date(year, month, day).ok()?;
-    Some(date.midnight().assume_utc().unix_timestamp())
+    Some(date.midnight().assume_offset(offset).unix_timestamp())
 }
 
 fn prefix_field(prefix: &str) -> Option<Option<Field>> {
@@ -132,7 +139,14 @@ fn items(input: &str) -> Vec<String> {
     out
 }
 
+/// Parse a query, with `date:` days in UTC.
 pub fn parse_query(input: &str) -> Result<Query, Error> {
+    parse_query_at(input, time::UtcOffset::UTC)
+}
+
+/// Parse a query, with `date:` days in the user's offset (a message sent at
+/// 00:30 in Paris belongs to that day, not to the previous UTC day).
+pub fn parse_query_at(input: &str, offset: time::UtcOffset) -> Result<Query, Error> {
     let mut clauses = Vec::new();
     for item in items(input) {
         let (negated, body) = match item.strip_prefix('-') {
@@ -151,7 +165,7 @@ pub fn parse_query(input: &str) -> Result<Query, Error> {
                         prefix: prefix.to_string(),
                     });
                 }
-                Term::Date(DateRange::parse(value)?)
+                Term::Date(DateRange::parse_at(value, offset)?)
             }
             Some((prefix, Some(field), value)) => {
                 let words = tokenize(value);
