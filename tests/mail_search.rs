@@ -306,3 +306,12 @@ fn arbitrary_query_text_never_panics() {
         }
     }
 }
+
+#[test]
+fn documents_from_envelopes_index_the_same_fields() {
+    let raw = raw(&SAMPLES[0]);
+    let msg = parse_message(&raw, &Limits::default()).unwrap();
+    let from_message = IndexDocument::from_message(1, &msg);
+    let from_envelope = IndexDocument::from_envelope(&msg.envelope(1), &from_message.body);
+    assert_eq!(from_envelope, from_message);
+}

@@ -4,7 +4,7 @@
 //! indexing.
 
 use super::Field;
-use crate::domain::envelope::Address;
+use crate::domain::envelope::{Address, Envelope};
 use crate::mail::mime::{ParsedMessage, Part, PartBody, TextFormat};
 use crate::mail::render::html_to_text;
 
@@ -48,6 +48,23 @@ impl IndexDocument {
             subject: h.subject.clone().unwrap_or_default(),
             body,
             date: h.date.map(|d| d.utc_seconds),
+        }
+    }
+
+    /// From an envelope the sync layer already has plus the body text it
+    /// extracted (when the full message is not parsed again).
+    pub fn from_envelope(envelope: &Envelope, body: &str) -> Self {
+        let mut cut = body.len().min(MAX_BODY_BYTES);
+        while !body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        IndexDocument {
+            uid: envelope.uid,
+            from: addresses(&envelope.from),
+            to: format!("{} {}", addresses(&envelope.to), addresses(&envelope.cc)),
+            subject: envelope.subject.clone(),
+            body: body[..cut].to_string(),
+            date: envelope.date.map(|d| d.utc_seconds),
         }
     }
 
