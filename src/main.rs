@@ -111,6 +111,19 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 }
             }
         }
+        Some(Commands::Message(command)) => {
+            let labels = match cli.lang {
+                Some(LangArg::En) => cachet::mail::render::Labels::ENGLISH,
+                _ => cachet::mail::render::Labels::FRENCH,
+            };
+            match cachet::cli::message::run(command, labels, &mut std::io::stdout().lock()) {
+                Ok(()) => Ok(exit::OK),
+                Err(error) => {
+                    eprintln!("cachet: {error}");
+                    Ok(error.exit_code())
+                }
+            }
+        }
         Some(Commands::Records(command)) => {
             match cachet::cli::records::run(command, &mut std::io::stdout().lock()) {
                 Ok(code) => Ok(code),

@@ -3,6 +3,7 @@
 //! subcommands and a `run` function; `main.rs` only dispatches.
 
 pub mod card;
+pub mod message;
 pub mod records;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -61,6 +62,9 @@ pub enum Commands {
     /// The CPS card: status, PIN check, and the simulator for tests and development.
     #[command(subcommand)]
     Card(card::CardCommand),
+    /// Read, thread and search raw messages (files), offline.
+    #[command(subcommand)]
+    Message(message::MessageCommand),
     /// The shared patient record: render CDA/XDM documents, list a patient's documents.
     #[command(subcommand)]
     Records(records::RecordsCommand),

@@ -1,0 +1,225 @@
+//! The inverted index over hashed terms, generic over where postings live.
+//! One index covers one mailbox at one UIDVALIDITY (UIDs are only unique
+//! there); the owner drops and rebuilds it when UIDVALIDITY changes.
+
+use std::collections::HashSet;
+
+use super::query::{DateRange, Query, Term};
+use super::{Error, Field, IndexDocument, TermHasher, TermKey, tokenize};
+
+/// What the index remembers about one message: the keys it was filed under
+/// (to remove it later) and its date (for `date:` clauses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocEntry {
+    pub keys: Vec<TermKey>,
+    pub date: Option<i64>,
+}
+
+/// Persistence of postings, implemented in memory here and by the encrypted
+/// store for disk. Posting lists and document lists are sorted UIDs.
+/// Implementations should make a document's updates atomic (one batch).
+pub trait PostingStore {
+    type Error: std::error::Error + Send + Sync + 'static;
+    fn postings(&self, key: &TermKey) -> Result<Vec<u32>, Self::Error>;
+    fn insert_posting(&mut self, key: &TermKey, uid: u32) -> Result<(), Self::Error>;
+    fn remove_posting(&mut self, key: &TermKey, uid: u32) -> Result<(), Self::Error>;
+    fn document(&self, uid: u32) -> Result<Option<DocEntry>, Self::Error>;
+    fn put_document(&mut self, uid: u32, entry: DocEntry) -> Result<(), Self::Error>;
+    fn remove_document(&mut self, uid: u32) -> Result<(), Self::Error>;
+    fn all_documents(&self) -> Result<Vec<u32>, Self::Error>;
+    fn documents_in_range(&self, range: DateRange) -> Result<Vec<u32>, Self::Error>;
+}
+
+pub struct SearchIndex<H, S> {
+    hasher: H,
+    store: S,
+}
+
+fn store_error<E: std::error::Error + Send + Sync + 'static>(e: E) -> Error {
+    Error::Store(Box::new(e))
+}
+
+impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
+    pub fn new(hasher: H, store: S) -> Self {
+        SearchIndex { hasher, store }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    fn key(&self, field: Field, term: &str) -> TermKey {
+        TermKey(self.hasher.hash(field, term))
+    }
+
+    /// Keys for a word sequence: the word itself, or each adjacent pair for
+    /// a phrase (pairs give phrase matching without storing positions).
+    fn query_keys(&self, field: Field, words: &[String]) -> Vec<TermKey> {
+        match words {
+            [one] => vec![self.key(field, one)],
+            _ => words
+                .windows(2)
+                .map(|w| self.key(field, &format!("{} {}", w[0], w[1])))
+                .collect(),
+        }
+    }
+
+    /// File a message (replacing an earlier version with the same UID).
+    pub fn index_document(&mut self, doc: &IndexDocument) -> Result<(), Error> {
+        self.remove(doc.uid)?;
+        let mut keys: HashSet<TermKey> = HashSet::new();
+        for (field, text) in doc.fields() {
+            let words = tokenize(text);
+            for w in &words {
+                keys.insert(self.key(field, w));
+            }
+            for pair in words.windows(2) {
+                keys.insert(self.key(field, &format!("{} {}", pair[0], pair[1])));
+            }
+        }
+        let mut keys: Vec<TermKey> = keys.into_iter().collect();
+        keys.sort_unstable();
+        for key in &keys {
+            self.store
+                .insert_posting(key, doc.uid)
+                .map_err(store_error)?;
+        }
+        self.store
+            .put_document(
+                doc.uid,
+                DocEntry {
+                    keys,
+                    date: doc.date,
+                },
+            )
+            .map_err(store_error)
+    }
+
+    /// Forget a message (expunged or moved).
+    pub fn remove(&mut self, uid: u32) -> Result<(), Error> {
+        let Some(entry) = self.store.document(uid).map_err(store_error)? else {
+            return Ok(());
+        };
+        for key in &entry.keys {
+            self.store.remove_posting(key, uid).map_err(store_error)?;
+        }
+        self.store.remove_document(uid).map_err(store_error)
+    }
+
+    /// UIDs matching every clause, ascending. An empty query matches all.
+    pub fn search(&self, query: &Query) -> Result<Vec<u32>, Error> {
+        let mut positive: Option<Vec<u32>> = None;
+        let mut negative: Vec<Vec<u32>> = Vec::new();
+        for clause in &query.clauses {
+            let set = self.evaluate(&clause.term)?;
+            if clause.negated {
+                negative.push(set);
+            } else {
+                positive = Some(match positive {
+                    Some(p) => intersect(&p, &set),
+                    None => set,
+                });
+            }
+        }
+        let mut result = match positive {
+            Some(p) => p,
+            None => self.store.all_documents().map_err(store_error)?,
+        };
+        for set in negative {
+            result = difference(&result, &set);
+        }
+        Ok(result)
+    }
+
+    fn evaluate(&self, term: &Term) -> Result<Vec<u32>, Error> {
+        match term {
+            Term::Date(range) => self.store.documents_in_range(*range).map_err(store_error),
+            Term::Words { field, words } => {
+                let fields: &[Field] = match field {
+                    Some(f) => std::slice::from_ref(f),
+                    None => &Field::ALL,
+                };
+                let mut any: Vec<u32> = Vec::new();
+                for &f in fields {
+                    let mut all: Option<Vec<u32>> = None;
+                    for key in self.query_keys(f, words) {
+                        let postings = self.store.postings(&key).map_err(store_error)?;
+                        all = Some(match all {
+                            Some(a) => intersect(&a, &postings),
+                            None => postings,
+                        });
+                        if all.as_ref().is_some_and(Vec::is_empty) {
+                            break;
+                        }
+                    }
+                    any = union(&any, &all.unwrap_or_default());
+                }
+                Ok(any)
+            }
+        }
+    }
+}
+
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(a.len() + b.len()));
+    while i < a.len() || j < b.len() {
+        let take_a = j >= b.len() || (i < a.len() && a[i] <= b[j]);
+        let v = if take_a { a[i] } else { b[j] };
+        if take_a {
+            i += 1;
+            if j < b.len() && b[j] == v {
+                j += 1;
+            }
+        } else {
+            j += 1;
+        }
+        out.push(v);
+    }
+    out
+}
+
+fn difference(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut j = 0;
+    a.iter()
+        .copied()
+        .filter(|v| {
+            while j < b.len() && b[j] < *v {
+                j += 1;
+            }
+            !(j < b.len() && b[j] == *v)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_set_operations() {
+        assert_eq!(intersect(&[1, 3, 5, 7], &[3, 4, 5]), [3, 5]);
+        assert_eq!(union(&[1, 3, 5], &[2, 3, 9]), [1, 2, 3, 5, 9]);
+        assert_eq!(difference(&[1, 2, 3, 4], &[2, 4, 6]), [1, 3]);
+        assert_eq!(union(&[], &[4]), [4]);
+    }
+}
