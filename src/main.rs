@@ -47,27 +47,66 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                     cachet::app::records_service::RecordsService::Mhd(client),
                 ));
             }
-            run_tui(&settings, paths, cli.lang, session, services, utc_offset)
+            // The session opens with the card: the login screen follows the
+            // readers; without PC/SC it says so and the user can still quit.
+            let card_events = match cachet::card::CardHandle::spawn_pcsc(None) {
+                Ok(handle) => {
+                    let events = handle.subscribe();
+                    services.card = Some(Arc::new(runtime::CardHandleSession(handle)));
+                    Some(events)
+                }
+                Err(error) => {
+                    tracing::warn!("no PC/SC: {error}");
+                    None
+                }
+            };
+            let launch = Launch {
+                services,
+                card_events,
+                card: None,
+                logged_in: false,
+                demo: false,
+            };
+            run_tui(&settings, paths, cli.lang, session, launch, utc_offset)
         }
         Some(Commands::Demo { seed }) => {
             let settings = load_settings(paths).unwrap_or_default();
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            // The simulated card's test PKI is reused between runs (it holds no health data).
+            let pki_dir = std::env::temp_dir().join(format!(
+                "cachet-demo-pki-{}",
+                rustix::process::getuid().as_raw()
+            ));
+            let (handle, simulator) = cachet::card::sim::demo(&pki_dir)
+                .map_err(|e| anyhow::anyhow!("the simulated card: {e}"))?;
+            let events = handle.subscribe();
+            let info = handle
+                .wait_for_card(std::time::Duration::from_secs(15))
+                .map_err(|e| anyhow::anyhow!("the simulated card: {e}"))?;
             let services = Services {
                 mail: Some(Arc::new(cachet::demo::generate(now, seed))),
-                card: Some(Arc::new(cachet::demo::DemoCard::default())),
+                card: Some(Arc::new(runtime::CardHandleSession(handle))),
                 records: Some(Arc::new(
                     cachet::app::records_service::RecordsService::Demo(
                         cachet::demo::records::DemoRecords::new(),
                     ),
                 )),
+                demo_card: Some(simulator),
                 progress: None,
             };
             let session = SessionInfo {
-                profile: Some("Dr Alice Martin".into()),
+                profile: Some(info.holder.display_name.clone()),
                 account: Some("alice.martin@cabinet-exemple.mssante.test".into()),
                 connectivity: Connectivity::Demo,
             };
-            run_tui(&settings, paths, cli.lang, session, services, utc_offset)
+            let launch = Launch {
+                services,
+                card_events: Some(events),
+                card: Some(info),
+                logged_in: true,
+                demo: true,
+            };
+            run_tui(&settings, paths, cli.lang, session, launch, utc_offset)
         }
         Some(Commands::Config(ConfigCommand::Check { file })) => {
             let file = file.unwrap_or_else(|| paths.config_file.clone());
@@ -150,14 +189,32 @@ fn load_settings(paths: &Paths) -> anyhow::Result<Settings> {
     Settings::load(&paths.config_file).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// What the interface starts with.
+struct Launch {
+    services: Services,
+    card_events: Option<tokio::sync::mpsc::UnboundedReceiver<cachet::card::CardEvent>>,
+    /// The card already in the reader, if known.
+    card: Option<cachet::card::CardInfo>,
+    /// The session is already open (the demo): start in the mailbox.
+    logged_in: bool,
+    demo: bool,
+}
+
 fn run_tui(
     settings: &Settings,
     paths: &Paths,
     lang: Option<LangArg>,
     session: SessionInfo,
-    services: Services,
+    launch: Launch,
     utc_offset: time::UtcOffset,
 ) -> anyhow::Result<u8> {
+    let Launch {
+        services,
+        card_events,
+        card,
+        logged_in,
+        demo,
+    } = launch;
     let has_mail = services.mail.is_some();
     let mut built = startup::build(settings, paths, session, has_mail, ColorDepth::from_env());
     if let Some(lang) = lang {
@@ -166,26 +223,49 @@ fn run_tui(
             LangArg::En => Lang::En,
         });
     }
-    if services.card.is_some() && services.mail.is_some() {
-        built.state.login.demo_pin = Some(cachet::demo::DEMO_PIN.to_string());
-        built.state.records.test_profile = true;
-        built.state.records.demo_ins = Some(cachet::demo::records::demo_patient_ins());
+    let state = &mut built.state;
+    if demo {
+        state.login.demo_pin = Some(cachet::demo::DEMO_PIN.to_string());
+        state.records.test_profile = true;
+        state.records.demo_ins = Some(cachet::demo::records::demo_patient_ins());
     }
-    built.state.records.available = services.records.is_some();
-    built.state.records.test_profile |= settings.records.as_ref().is_some_and(|r| r.test_profile);
+    if let Some(info) = &card {
+        state.login.holder = Some(info.holder.display_name.clone());
+        state.login.card_holder_id = info
+            .holder
+            .national_id
+            .clone()
+            .or_else(|| Some(info.holder.display_name.clone()));
+        state.login.card_present = true;
+        state.login.reader_present = true;
+    }
+    if logged_in {
+        state.login.session_holder = state.login.card_holder_id.clone();
+    } else {
+        state.screen = cachet::app::state::Screen::Login;
+        state.login.reader_present = card_events.is_some();
+    }
+    state.records.available = services.records.is_some();
+    state.records.test_profile |= settings.records.as_ref().is_some_and(|r| r.test_profile);
     let ui = UiContext {
         theme: built.theme,
         texts: built.texts,
         utc_offset,
         now: 0,
     };
-    let initial = if has_mail {
+    let initial = if has_mail && logged_in {
         vec![cachet::app::msg::Effect::LoadFolders]
     } else {
         Vec::new()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(runtime::run(built.state, ui, services, initial))?;
+    runtime.block_on(runtime::run(
+        built.state,
+        ui,
+        services,
+        card_events,
+        initial,
+    ))?;
     Ok(exit::OK)
 }
 

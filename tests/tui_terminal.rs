@@ -149,3 +149,27 @@ fn demo_in_a_real_terminal() {
     let mode = tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]);
     assert_eq!(mode.trim(), "0", "the terminal left the alternate screen");
 }
+
+#[test]
+fn pulling_the_simulated_card_locks_and_the_pin_resumes() {
+    if !tmux_available() {
+        return;
+    }
+    let home = tempfile::tempdir().expect("tempdir");
+    let tmux = start_demo("card", home.path());
+    tmux.wait_for("Boîte de réception");
+    tmux.keys(&["j", "Enter"]);
+    let reading = tmux.wait_for("Objet");
+    let subject_line = reading.lines().find(|l| l.contains("Objet")).unwrap_or("").to_string();
+
+    tmux.keys(&["F12"]);
+    let locked = tmux.wait_for("Session verrouillée");
+    assert!(!locked.contains(subject_line.trim_matches('│').trim()), "patient data left the screen:\n{locked}");
+    tmux.keys(&["F12"]);
+    tmux.wait_for("Titulaire");
+    tmux.keys(&["1", "2", "3", "4", "Enter"]);
+    let resumed = tmux.wait_for("Objet");
+    assert!(resumed.contains(subject_line.trim_matches('│').trim()), "back on the same message:\n{resumed}");
+    tmux.keys(&["q", "q"]);
+    tmux.wait_for("CACHET-EXIT=0");
+}

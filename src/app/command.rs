@@ -9,6 +9,7 @@ use super::i18n::T;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AppCmd {
+    ToggleDemoCard,
     Quit,
     Suspend,
     OpenPalette,
@@ -113,6 +114,7 @@ registry! {
     "app.help" => Command::App(A::OpenHelp), CmdHelp;
     "app.back" => Command::App(A::Back), CmdBack;
     "app.lock" => Command::App(A::Lock), CmdLock;
+    "app.demo_card" => Command::App(A::ToggleDemoCard), CmdDemoCard;
     "go.mailbox" => Command::Go(G::Mailbox), CmdGoMailbox;
     "go.directory" => Command::Go(G::Directory), CmdGoDirectory;
     "go.records" => Command::Go(G::Records), CmdGoRecords;

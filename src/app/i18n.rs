@@ -90,6 +90,11 @@ texts! {
     LoginDemoPin = "login.demo_pin",
     LoginNoReader = "login.no_reader",
     LockLocked = "lock.locked",
+    LoginPinFormat = "login.pin_format",
+    LoginBlocked = "login.blocked",
+    LoginCardProblem = "login.card_problem",
+    LoginReaders = "login.readers",
+    LoginRemoveHint = "login.remove_hint",
     LockHint = "lock.hint",
     // mailbox
     MailboxFolders = "mailbox.folders",
@@ -152,6 +157,7 @@ texts! {
     NotifyMarkedUnread = "notify.marked_unread",
     NotifyFlagged = "notify.flagged",
     NotifyUnflagged = "notify.unflagged",
+    NotifyDemoOnly = "notify.demo_only",
     // command descriptions (help screen, palette, which-key)
     CmdQuit = "cmd.app.quit",
     CmdSuspend = "cmd.app.suspend",
@@ -159,6 +165,7 @@ texts! {
     CmdHelp = "cmd.app.help",
     CmdBack = "cmd.app.back",
     CmdLock = "cmd.app.lock",
+    CmdDemoCard = "cmd.app.demo_card",
     CmdGoMailbox = "cmd.go.mailbox",
     CmdGoDirectory = "cmd.go.directory",
     CmdGoRecords = "cmd.go.records",

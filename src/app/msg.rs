@@ -12,7 +12,6 @@ use crate::domain::mailbox::{Flags, FolderInfo, ListQuery, MessageId, MessageRow
 use crate::domain::text::RichText;
 use crate::records::backend::{DocumentEntry, DocumentQuery};
 use std::time::{Duration, Instant};
-use zeroize::Zeroizing;
 
 /// A mouse gesture, in terminal cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +50,8 @@ pub enum Msg {
     PinRejected {
         tries_left: u8,
     },
+    /// Readers and cards coming and going, PIN outcomes (never the PIN).
+    Card(crate::card::CardEvent),
     RecordsListed {
         generation: u64,
         result: Result<Vec<DocumentEntry>, String>,
@@ -70,13 +71,7 @@ pub struct Progress {
 }
 
 /// A PIN on its way to the card: zeroized on drop, never printed.
-pub struct Pin(pub Zeroizing<String>);
-
-impl std::fmt::Debug for Pin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Pin(<redacted>)")
-    }
-}
+pub use crate::card::Pin;
 
 #[derive(Debug)]
 pub enum Effect {
@@ -104,6 +99,8 @@ pub enum Effect {
     VerifyPin(Pin),
     /// Drop keys and close authenticated sessions (lock).
     DropSecrets,
+    /// Demo only: pull out or put back the simulated card.
+    ToggleDemoCard,
     FindRecords {
         query: Box<DocumentQuery>,
         generation: u64,

@@ -22,7 +22,12 @@ use tokio::sync::{mpsc, watch};
 /// What the card says about a PIN.
 pub enum PinOutcome {
     Accepted,
-    Rejected { tries_left: u8 },
+    Rejected {
+        tries_left: u8,
+    },
+    Blocked,
+    /// The card could not be asked (removed, reader error): one sentence.
+    Failed(String),
 }
 
 /// The session's link to the card: PIN checks and the lock.
@@ -39,6 +44,8 @@ pub struct Services {
     pub mail: Option<Arc<dyn MailSource>>,
     pub card: Option<Arc<dyn CardSession>>,
     pub records: Option<Arc<super::records_service::RecordsService>>,
+    /// In the demo: the simulated card, which F12 pulls out and puts back.
+    pub demo_card: Option<crate::card::sim::Simulator>,
     /// Background work reports here; the status bar shows it as a gauge.
     pub progress: Option<watch::Receiver<Option<Progress>>>,
 }
@@ -97,6 +104,7 @@ pub async fn run(
     mut state: State,
     mut ui: UiContext,
     services: Services,
+    mut card_events: Option<mpsc::UnboundedReceiver<crate::card::CardEvent>>,
     initial: Vec<Effect>,
 ) -> Result<(), RuntimeError> {
     let mut terminal = enter_terminal()?;
@@ -182,6 +190,12 @@ pub async fn run(
                 Some(Msg::Tick(Instant::now()))
             }
             value = progress_changed => Some(Msg::Progress(value)),
+            Some(event) = async {
+                match card_events.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => Some(Msg::Card(event)),
         };
         // Coalesce: apply everything already waiting before the next draw.
         let mut batch: Vec<Msg> = first.into_iter().collect();
@@ -253,6 +267,12 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                 let msg = match card.verify(pin) {
                     PinOutcome::Accepted => Msg::Unlocked,
                     PinOutcome::Rejected { tries_left } => Msg::PinRejected { tries_left },
+                    PinOutcome::Blocked => Msg::Card(crate::card::CardEvent::PinBlocked {
+                        reader: String::new(),
+                    }),
+                    PinOutcome::Failed(reason) => Msg::Notify(
+                        Notification::new(Level::Error, T::LoginCardProblem).arg("reason", reason),
+                    ),
                 };
                 let _ = tx.send(msg);
             });
@@ -286,6 +306,16 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                 let _ = tx.send(Msg::RecordOpened { generation, result });
             });
         }
+        Effect::ToggleDemoCard => match &services.demo_card {
+            Some(sim) if sim.is_present() => sim.remove(),
+            Some(sim) => sim.insert(),
+            None => {
+                let _ = tx.send(Msg::Notify(Notification::new(
+                    Level::Info,
+                    T::NotifyDemoOnly,
+                )));
+            }
+        },
         Effect::Quit | Effect::Suspend | Effect::EditText { .. } | Effect::TickAfter(_) => {}
     }
 }
@@ -293,4 +323,23 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
 /// Stops this process like a shell's Ctrl-Z; returns when the shell resumes it.
 fn suspend_self() {
     let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::TSTP);
+}
+
+/// The real card behind a PC/SC (or simulated) reader, as the session sees it.
+pub struct CardHandleSession(pub crate::card::CardHandle);
+
+impl CardSession for CardHandleSession {
+    fn verify(&self, pin: Pin) -> PinOutcome {
+        match self.0.verify(pin) {
+            Ok(()) => PinOutcome::Accepted,
+            Err(crate::card::Error::WrongPin { tries_left: 0 })
+            | Err(crate::card::Error::Blocked) => PinOutcome::Blocked,
+            Err(crate::card::Error::WrongPin { tries_left }) => PinOutcome::Rejected { tries_left },
+            Err(other) => PinOutcome::Failed(other.to_string()),
+        }
+    }
+
+    fn lock(&self) {
+        // Keys live on the card; the store and network sessions drop theirs.
+    }
 }

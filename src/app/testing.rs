@@ -11,12 +11,50 @@ use super::runtime::{CardSession, PinOutcome};
 use super::state::{Connectivity, SessionInfo, State};
 use super::theme::{ColorDepth, Theme};
 use super::update::update;
-use crate::demo::{DemoCard, DemoMailbox};
+use crate::demo::{DEMO_PIN, DemoMailbox};
 use crate::domain::mailbox::MailSource;
 use crate::ui::{UiContext, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::Instant;
+
+/// A card session for headless tests: PIN 1234, three tries, blocking.
+/// (The demo binary and the card tests use the real CPS simulator.)
+pub struct ScriptedCard {
+    tries_left: std::sync::Mutex<u8>,
+}
+
+impl Default for ScriptedCard {
+    fn default() -> Self {
+        ScriptedCard {
+            tries_left: std::sync::Mutex::new(3),
+        }
+    }
+}
+
+impl CardSession for ScriptedCard {
+    fn verify(&self, pin: crate::card::Pin) -> PinOutcome {
+        let Ok(mut tries) = self.tries_left.lock() else {
+            return PinOutcome::Blocked;
+        };
+        if *tries == 0 {
+            return PinOutcome::Blocked;
+        }
+        if pin.bytes() == DEMO_PIN.as_bytes() {
+            *tries = 3;
+            PinOutcome::Accepted
+        } else {
+            *tries -= 1;
+            if *tries == 0 {
+                PinOutcome::Blocked
+            } else {
+                PinOutcome::Rejected { tries_left: *tries }
+            }
+        }
+    }
+
+    fn lock(&self) {}
+}
 
 /// The fixed clock of the harness: 2026-11-18 in UTC.
 pub const NOW: i64 = 1_795_000_000;
@@ -25,7 +63,7 @@ pub struct Harness {
     pub state: State,
     pub ui: UiContext,
     pub mail: DemoMailbox,
-    pub card: DemoCard,
+    pub card: ScriptedCard,
     pub records: crate::demo::records::DemoRecords,
     pub clock: Instant,
     /// Effects that a real runtime would have performed outside `update`.
@@ -43,7 +81,7 @@ impl Harness {
         };
         let mut state = State::new(keymap, session, true);
         state.size = (width, height);
-        state.login.demo_pin = Some(crate::demo::DEMO_PIN.into());
+        state.login.demo_pin = Some(DEMO_PIN.into());
         state.records.available = true;
         state.records.test_profile = true;
         state.records.demo_ins = Some(crate::demo::records::demo_patient_ins());
@@ -58,7 +96,7 @@ impl Harness {
             state,
             ui,
             mail: crate::demo::generate(NOW, 2026),
-            card: DemoCard::default(),
+            card: ScriptedCard::default(),
             records: crate::demo::records::DemoRecords::new(),
             clock: Instant::now(),
             outside: Vec::new(),
@@ -120,6 +158,13 @@ impl Harness {
                 Effect::VerifyPin(pin) => Some(match self.card.verify(pin) {
                     PinOutcome::Accepted => Msg::Unlocked,
                     PinOutcome::Rejected { tries_left } => Msg::PinRejected { tries_left },
+                    PinOutcome::Blocked => Msg::Card(crate::card::CardEvent::PinBlocked {
+                        reader: String::new(),
+                    }),
+                    PinOutcome::Failed(reason) => Msg::Card(crate::card::CardEvent::Unrecognized {
+                        reader: String::new(),
+                        reason,
+                    }),
                 }),
                 other => {
                     self.outside.push(format!("{other:?}"));

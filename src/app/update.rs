@@ -74,6 +74,7 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Unlocked => login::on_unlocked(state),
+        Msg::Card(event) => login::on_card_event(state, event),
         Msg::PinRejected { tries_left } => {
             state.login.tries_left = Some(tries_left);
             Vec::new()
@@ -169,7 +170,10 @@ fn on_key(state: &mut State, key: KeyPress) -> Vec<Effect> {
 /// Runs a named command, whoever asked (key, palette, mouse).
 pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
     if matches!(state.screen, Screen::Login | Screen::Lock)
-        && !matches!(command, Command::App(AppCmd::Quit | AppCmd::Suspend))
+        && !matches!(
+            command,
+            Command::App(AppCmd::Quit | AppCmd::Suspend | AppCmd::ToggleDemoCard)
+        )
     {
         return Vec::new(); // nothing behind the lock is reachable
     }
@@ -180,6 +184,7 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
                 vec![Effect::Quit]
             }
             AppCmd::Suspend => vec![Effect::Suspend],
+            AppCmd::ToggleDemoCard => vec![Effect::ToggleDemoCard],
             AppCmd::OpenPalette => {
                 state.palette = Some(PaletteState::default());
                 Vec::new()

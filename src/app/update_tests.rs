@@ -222,7 +222,7 @@ fn the_pin_never_shows_in_debug_output_or_effects() {
     );
     let debug = format!("{effects:?}");
     assert!(
-        debug.contains("redacted") && !debug.contains("9876"),
+        debug.contains("Pin(****)") && !debug.contains("9876"),
         "{debug}"
     );
 }
@@ -374,4 +374,65 @@ fn progress_shows_as_a_gauge_until_cleared() {
     assert!(screen.contains("Synchronisation [█████░░░░░]"), "{screen}");
     h.send(Msg::Progress(None));
     assert!(!h.render().contains("Synchronisation"));
+}
+
+#[test]
+fn card_removal_locks_and_another_card_starts_its_own_session() {
+    use crate::card::CardEvent;
+    let mut h = demo();
+    h.state.login.session_holder = Some("810100000017".into());
+    h.keys("j enter");
+    h.send(Msg::Card(CardEvent::Removed { reader: "r".into() }));
+    assert_eq!(
+        h.state.screen,
+        Screen::Lock,
+        "pulling the card locks at once"
+    );
+    assert!(h.state.reader.message.is_none() && h.state.mailbox.rows.is_empty());
+    // Another practitioner's card: same PIN in this harness, but their own session.
+    h.state.login.card_holder_id = Some("810100000099".into());
+    h.state.login.card_present = true;
+    h.keys("1 2 3 4 enter");
+    assert_eq!(
+        h.state.screen,
+        Screen::Mailbox,
+        "not the first practitioner's reader"
+    );
+    assert!(
+        h.state.reader.requested.is_none(),
+        "the first practitioner's open message is out of reach"
+    );
+    assert_eq!(
+        h.state.login.session_holder.as_deref(),
+        Some("810100000099")
+    );
+}
+
+#[test]
+fn three_wrong_pins_block_and_nothing_more_is_sent() {
+    let mut h = demo();
+    h.key("ctrl-l");
+    h.keys("0 0 0 0 enter");
+    h.keys("0 0 0 0 enter");
+    assert_eq!(h.state.login.tries_left, Some(1));
+    h.keys("0 0 0 0 enter");
+    assert!(h.state.login.blocked);
+    assert!(h.render().contains("Carte bloquée"));
+    let effects = update(
+        &mut h.state,
+        Msg::Key(crate::app::keys::KeyPress::ch('1')),
+        h.clock,
+    );
+    assert!(effects.is_empty());
+    let effects = update(
+        &mut h.state,
+        Msg::Key(crate::app::keys::KeyPress::plain(
+            crate::app::keys::Key::Enter,
+        )),
+        h.clock,
+    );
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::VerifyPin(_))),
+        "a blocked card gets no PIN"
+    );
 }

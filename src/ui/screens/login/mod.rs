@@ -6,8 +6,10 @@
 
 pub mod view;
 
+use crate::app::i18n::T;
 use crate::app::msg::{Effect, Pin};
-use crate::app::state::{Screen, State};
+use crate::app::state::{Level, Notification, Screen, State};
+use crate::card::CardEvent;
 use zeroize::Zeroizing;
 
 /// The longest PIN a CPS accepts is 8 digits (the unblock code); the
@@ -24,6 +26,19 @@ pub struct LoginState {
     pub demo_pin: Option<String>,
     /// A reader is present.
     pub reader_present: bool,
+    /// Readers seen, in the order they appeared.
+    pub readers: Vec<String>,
+    /// A card is in a reader and was recognised as a CPS card.
+    pub card_present: bool,
+    /// The card refused further PIN tries.
+    pub blocked: bool,
+    /// Why the card in the reader cannot be used, in one sentence.
+    pub problem: Option<String>,
+    /// The national identifier of the holder whose session is open (or was,
+    /// before the lock): another card must not resume it.
+    pub session_holder: Option<String>,
+    /// The holder of the card now in the reader.
+    pub card_holder_id: Option<String>,
 }
 
 impl Clone for LoginState {
@@ -35,6 +50,12 @@ impl Clone for LoginState {
             holder: self.holder.clone(),
             demo_pin: self.demo_pin.clone(),
             reader_present: self.reader_present,
+            readers: self.readers.clone(),
+            card_present: self.card_present,
+            blocked: self.blocked,
+            problem: self.problem.clone(),
+            session_holder: self.session_holder.clone(),
+            card_holder_id: self.card_holder_id.clone(),
         }
     }
 }
@@ -77,8 +98,17 @@ pub fn on_key(state: &mut State, key: &crate::app::keys::KeyPress) -> Option<Vec
             Some(Vec::new())
         }
         Key::Enter if !state.login.pin.is_empty() => {
-            let pin = std::mem::replace(&mut state.login.pin, Zeroizing::new(String::new()));
-            Some(vec![Effect::VerifyPin(Pin(pin))])
+            let typed = std::mem::replace(&mut state.login.pin, Zeroizing::new(String::new()));
+            if state.login.blocked {
+                return Some(Vec::new()); // never send a PIN to a blocked card
+            }
+            match Pin::new(typed) {
+                Ok(pin) => Some(vec![Effect::VerifyPin(pin)]),
+                Err(_) => {
+                    state.notify(Notification::new(Level::Warn, T::LoginPinFormat));
+                    Some(Vec::new())
+                }
+            }
         }
         _ => None,
     }
@@ -103,8 +133,85 @@ pub fn lock(state: &mut State) -> Vec<Effect> {
     vec![Effect::DropSecrets]
 }
 
-/// The card accepted the PIN: back exactly where the user was.
+/// What the card thread reports. Removal locks at once; the holder shows
+/// before any PIN is asked.
+pub fn on_card_event(state: &mut State, event: CardEvent) -> Vec<Effect> {
+    let login = &mut state.login;
+    match event {
+        CardEvent::ReaderAdded { reader } => {
+            if !login.readers.contains(&reader) {
+                login.readers.push(reader);
+            }
+            login.reader_present = true;
+        }
+        CardEvent::ReaderRemoved { reader } => {
+            login.readers.retain(|r| *r != reader);
+            login.reader_present = !login.readers.is_empty();
+        }
+        CardEvent::Inserted { reader, .. } => {
+            if !login.readers.contains(&reader) {
+                login.readers.push(reader);
+            }
+            login.reader_present = true;
+            login.problem = None;
+        }
+        CardEvent::Recognized { info, .. } => {
+            login.card_present = true;
+            login.blocked = false;
+            login.problem = None;
+            login.holder = Some(info.holder.display_name.clone());
+            login.card_holder_id = info
+                .holder
+                .national_id
+                .clone()
+                .or_else(|| Some(info.holder.display_name.clone()));
+        }
+        CardEvent::Unrecognized { reason, .. } => {
+            login.card_present = false;
+            login.holder = None;
+            login.problem = Some(reason);
+        }
+        CardEvent::Removed { .. } => {
+            login.card_present = false;
+            login.holder = None;
+            login.card_holder_id = None;
+            login.tries_left = None;
+            login.blocked = false;
+            login.pin.clear();
+            if state.screen.needs_session() {
+                return lock(state);
+            }
+        }
+        CardEvent::PinBlocked { .. } => {
+            login.blocked = true;
+            login.tries_left = Some(0);
+        }
+        // The PIN outcome comes back with the verification itself.
+        CardEvent::PinVerified { .. } | CardEvent::PinRefused { .. } => {}
+    }
+    Vec::new()
+}
+
+/// The card accepted the PIN: back exactly where the user was — unless this
+/// is another practitioner's card, whose session starts fresh.
 pub fn on_unlocked(state: &mut State) -> Vec<Effect> {
+    let holder = state.login.card_holder_id.clone();
+    if state.login.session_holder.is_some()
+        && holder.is_some()
+        && state.login.session_holder != holder
+    {
+        state.history.clear();
+        state.history.push(Screen::Mailbox);
+        state.mailbox = Default::default();
+        state.reader = Default::default();
+        state.compose = Default::default();
+        state.records.patient = None;
+        state.records.emergency = None;
+    }
+    if holder.is_some() {
+        state.login.session_holder = holder;
+        state.session.profile = state.login.holder.clone();
+    }
     state.login.tries_left = None;
     if matches!(state.screen, Screen::Lock | Screen::Login) {
         state.screen = state.history.pop().unwrap_or(Screen::Mailbox);
