@@ -324,24 +324,33 @@ impl Index {
     }
 
     fn id_candidates(&self, number: &str, f: &Filters, limit: usize) -> Vec<(u32, Rank)> {
-        let mut out = Vec::new();
-        // RPPS (11 digits) and ADELI (9) are stored inside the IDNPS with their type digit.
-        for prefix in [
+        let mut out: Vec<(u32, Rank)> = Vec::new();
+        // RPPS (11 digits) and ADELI (9) are stored inside the IDNPS with their
+        // type digit; the likeliest reading goes first.
+        let mut prefixes = vec![
             number.to_string(),
             format!("8{number}"),
             format!("0{number}"),
-        ] {
+        ];
+        match number.len() {
+            11 => prefixes.swap(0, 1),
+            9 => prefixes.swap(0, 2),
+            _ => {}
+        }
+        for prefix in prefixes {
             let p = prefix.as_bytes();
             let order = &self.data.by_id;
             let lo = order.partition_point(|&id| self.id_key(id) < p);
+            let mut taken = 0;
             for &id in order[lo..].iter().take(MAX_SCAN) {
                 let key = self.id_key(id);
-                if !key.starts_with(p) || out.len() >= limit {
+                if !key.starts_with(p) || taken >= limit {
                     break;
                 }
-                if self.accepts(id, f) {
+                if self.accepts(id, f) && !out.iter().any(|&(x, _)| x == id) {
                     let exact = key == p && (p.len() == 10 || p.len() == 12);
                     out.push((id, if exact { Rank::ExactId } else { Rank::Other }));
+                    taken += 1;
                 }
             }
         }
