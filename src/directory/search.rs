@@ -311,10 +311,12 @@ impl Index {
             }
             let (f, g) = self.name_parts(id);
             let part = if given { g } else { f };
-            // Names repeat in runs; the distance is computed once per distinct name.
-            if part != last {
-                last = part;
-                last_ok = typo_match(q, part, budget);
+            // Only the first len(q)+budget bytes can matter, and sorted names share
+            // them in long runs: the distance is computed once per distinct head.
+            let head = &part[..part.len().min(q.len() + budget)];
+            if head != last {
+                last = head;
+                last_ok = typo_match(q, head, budget);
             }
             if last_ok && accept(id) {
                 out.push(id);
