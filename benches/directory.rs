@@ -102,13 +102,18 @@ fn search_child(root: &str, names_file: &str) {
         }
     }
     let mut times = Vec::with_capacity(queries.len());
+    let mut slowest: Vec<(f64, &str)> = Vec::new();
     let mut results = 0usize;
     for q in &queries {
         let t = Instant::now();
         let hits = index.search(&Query::text(q)).unwrap();
-        times.push(t.elapsed().as_secs_f64() * 1e3);
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        times.push(ms);
+        slowest.push((ms, q));
         results += hits.len();
     }
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    slowest.truncate(5);
     times.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| times[((times.len() as f64 - 1.0) * p) as usize];
     println!(
@@ -119,6 +124,7 @@ fn search_child(root: &str, names_file: &str) {
         pct(1.0),
         results as f64 / times.len() as f64
     );
+    println!("slowest: {slowest:.1?}");
     println!(
         "search RSS: {} MB after open, {} MB after queries (peak {} MB)",
         rss_open,

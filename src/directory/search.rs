@@ -288,6 +288,13 @@ impl Index {
         lo..hi
     }
 
+    /// Entries whose family (or given) name starts within the typo budget of
+    /// `q`. Instead of scanning, it looks up every one-edit variant of `q`
+    /// (deletion, transposition, substitution, insertion) as a prefix: a few
+    /// hundred binary searches whatever the size of the index. For long words
+    /// (budget 2) the variants are built on `q` minus its last two letters,
+    /// so a second typo may sit at the end; every candidate is then checked
+    /// against the whole of `q` with the real budget.
     fn typo_candidates(
         &self,
         q: &[u8],
@@ -301,25 +308,29 @@ impl Index {
         } else {
             &self.data.by_family
         };
-        let range = self.prefix_range(order, &q[..1], given);
+        let probe = if budget >= 2 { &q[..q.len() - 2] } else { q };
         let mut out = Vec::new();
-        let mut last: &[u8] = &[];
-        let mut last_ok = false;
-        for &id in order[range].iter().take(MAX_SCAN * 4) {
+        for variant in one_edit_variants(probe) {
             if out.len() >= want {
                 break;
             }
-            let (f, g) = self.name_parts(id);
-            let part = if given { g } else { f };
-            // Only the first len(q)+budget bytes can matter, and sorted names share
-            // them in long runs: the distance is computed once per distinct head.
-            let head = &part[..part.len().min(q.len() + budget)];
-            if head != last {
-                last = head;
-                last_ok = typo_match(q, head, budget);
-            }
-            if last_ok && accept(id) {
-                out.push(id);
+            let range = self.prefix_range(order, &variant, given);
+            let mut last: &[u8] = &[];
+            let mut last_ok = false;
+            for &id in order[range].iter().take(want * 4 + 64) {
+                if out.len() >= want {
+                    break;
+                }
+                let (f, g) = self.name_parts(id);
+                let part = if given { g } else { f };
+                let head = &part[..part.len().min(q.len() + budget)];
+                if head != last {
+                    last = head;
+                    last_ok = typo_match(q, head, budget);
+                }
+                if last_ok && !out.contains(&id) && accept(id) {
+                    out.push(id);
+                }
             }
         }
         out
@@ -455,6 +466,47 @@ impl Index {
         out.truncate(limit);
         Ok(out)
     }
+}
+
+/// Letters a normalised key can hold.
+const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789 ";
+
+/// Every string one edit away from `q` (the first letter included).
+fn one_edit_variants(q: &[u8]) -> Vec<Vec<u8>> {
+    let n = q.len();
+    let mut out = Vec::with_capacity(n * 2 * ALPHABET.len() + 2 * n);
+    for i in 0..n {
+        let mut v = q.to_vec();
+        v.remove(i);
+        if !v.is_empty() {
+            out.push(v);
+        }
+    }
+    for i in 0..n.saturating_sub(1) {
+        let mut v = q.to_vec();
+        v.swap(i, i + 1);
+        out.push(v);
+    }
+    for i in 0..n {
+        for &c in ALPHABET {
+            if c != q[i] && !(i == 0 && c == b' ') {
+                let mut v = q.to_vec();
+                v[i] = c;
+                out.push(v);
+            }
+        }
+    }
+    // Insertion at the end is already a prefix match.
+    for i in 0..n {
+        for &c in ALPHABET {
+            if !(i == 0 && c == b' ') {
+                let mut v = q.to_vec();
+                v.insert(i, c);
+                out.push(v);
+            }
+        }
+    }
+    out
 }
 
 fn words(part: &[u8]) -> impl Iterator<Item = &[u8]> {
