@@ -14,6 +14,7 @@
 //! Nothing here panics on input data: files, index bytes and server answers are
 //! all untrusted.
 
+mod build;
 mod codec;
 mod error;
 pub mod fhir;
