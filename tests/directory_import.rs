@@ -185,13 +185,22 @@ fn counts_malformed_lines_with_their_numbers_and_merges_duplicate_mailboxes() {
         bal_line("ORG", "not-an-address", "", "", "Accueil"), // 6 bad address
         String::new(),          // 7 blank: not data
         bal_line("ORG", "accueil@hopital-test.mssante.fr", "", "", "Accueil"), // 8
+        "PER|".repeat(30_000),  // 9 overlong
+        bal_line(
+            "PER",
+            "b.roux@medecin.mssante.fr",
+            "810000000002",
+            "ROUX",
+            "",
+        ), // 10
     ];
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     let report = import(&dir.path().join("idx"), std::slice::from_ref(&path));
-    assert_eq!(report.mailbox_rows, 3);
-    assert_eq!(report.malformed_total, 3);
+    assert_eq!(report.mailbox_rows, 4);
+    assert_eq!(report.malformed_total, 4);
     let numbers: Vec<u64> = report.malformed.iter().map(|m| m.line).collect();
-    assert_eq!(numbers, vec![3, 5, 6]);
+    assert_eq!(numbers, vec![3, 5, 6, 9]);
+    assert!(report.malformed[3].reason.contains("longer than"));
     assert!(report.malformed[0].reason.contains("fields"));
     assert_eq!(report.malformed[0].file, path);
     assert_eq!(report.duplicate_mailboxes_merged, 1);
@@ -207,7 +216,9 @@ fn counts_malformed_lines_with_their_numbers_and_merges_duplicate_mailboxes() {
         .unwrap()[0];
     assert_eq!(org.family_name, "HOPITAL TEST");
     assert_eq!(org.mailboxes[0].kind, MailboxKind::Organisational);
-    assert_eq!(index.stats().malformed_lines, 3);
+    assert_eq!(index.stats().malformed_lines, 4);
+    let roux = index.search(&Query::text("roux")).unwrap();
+    assert_eq!(roux.len(), 1, "reading goes on after an overlong line");
 }
 
 #[test]

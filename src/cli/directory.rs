@@ -132,7 +132,9 @@ pub fn run(cmd: DirectoryCommand, ctx: &DirectoryContext) -> Result<u8, Error> {
 
 fn import(ctx: &DirectoryContext, files: &[PathBuf], json: bool) -> Result<u8, Error> {
     let tty = std::io::stderr().is_terminal();
-    let mut last = Instant::now() - Duration::from_secs(1);
+    let mut last = Instant::now()
+        .checked_sub(Duration::from_secs(1))
+        .unwrap_or_else(Instant::now);
     let started = Instant::now();
     let mut bar = |p: &Progress| {
         if !tty || (p.phase == Phase::Reading && last.elapsed() < Duration::from_millis(100)) {

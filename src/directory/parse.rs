@@ -174,10 +174,15 @@ fn read_stream<R: Read>(
     let mut line_no = 0u64;
     let header = loop {
         buf.clear();
-        if reader.read_until(b'\n', &mut buf).map_err(read_err)? == 0 {
+        let read = read_line_bounded(&mut reader, &mut buf).map_err(read_err)?;
+        if read != LineRead::Line {
             return Err(Error::Format {
                 path: path.to_path_buf(),
-                reason: "the file is empty (no header line)".into(),
+                reason: if read == LineRead::Eof {
+                    "the file is empty (no header line)".into()
+                } else {
+                    "the header line is implausibly long".into()
+                },
             });
         }
         line_no += 1;
@@ -196,8 +201,14 @@ fn read_stream<R: Read>(
 
     loop {
         buf.clear();
-        if reader.read_until(b'\n', &mut buf).map_err(read_err)? == 0 {
-            break;
+        match read_line_bounded(&mut reader, &mut buf).map_err(read_err)? {
+            LineRead::Eof => break,
+            LineRead::TooLong => {
+                line_no += 1;
+                sink.malformed(line_no, format!("line longer than {MAX_LINE} bytes"));
+                continue;
+            }
+            LineRead::Line => {}
         }
         line_no += 1;
         let raw = trim_eol(&buf);
@@ -237,6 +248,46 @@ fn read_stream<R: Read>(
     }
     sink.progress(summary.rows, reader.get_ref().count, total);
     Ok(summary)
+}
+
+/// Longest line accepted; real lines are under 2 kB. Bounds memory on a
+/// damaged or hostile file without a newline.
+pub const MAX_LINE: u64 = 64 * 1024;
+
+#[derive(Debug, PartialEq, Eq)]
+enum LineRead {
+    Eof,
+    Line,
+    TooLong,
+}
+
+/// Reads one line into `buf` (at most [`MAX_LINE`] bytes); an overlong line is
+/// consumed up to its newline and reported as such.
+fn read_line_bounded<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> std::io::Result<LineRead> {
+    let n = reader.by_ref().take(MAX_LINE).read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(LineRead::Eof);
+    }
+    if buf.last() == Some(&b'\n') || (n as u64) < MAX_LINE {
+        return Ok(LineRead::Line);
+    }
+    // Skip the rest of the line without keeping it.
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(LineRead::TooLong);
+        }
+        match chunk.iter().position(|&b| b == b'\n') {
+            Some(p) => {
+                reader.consume(p + 1);
+                return Ok(LineRead::TooLong);
+            }
+            None => {
+                let len = chunk.len();
+                reader.consume(len);
+            }
+        }
+    }
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {
