@@ -263,3 +263,85 @@ fn the_api_key_never_shows_in_debug_output() {
         Err(Error::ApiConfig(_))
     ));
 }
+
+/// A TLS peer with a certificate from a throw-away CA, answering one bundle.
+async fn tls_server(body: &'static str) -> (String, tempfile::NamedTempFile) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let ca_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ca_file.path(), ca_cert.pem()).unwrap();
+
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut got = Vec::new();
+                let mut buf = [0u8; 2048];
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = tls.write_all(&http("200 OK", body)).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (format!("https://127.0.0.1:{port}/fhir"), ca_file)
+}
+
+#[tokio::test]
+async fn https_trusts_the_given_ca_and_refuses_an_unknown_one() {
+    let bundle = r#"{"resourceType":"Bundle","type":"searchset","entry":[{"resource":
+        {"resourceType":"Practitioner","id":"p1","name":[{"family":"TLS","given":["Ok"]}],
+         "identifier":[{"system":"urn:oid:1.2.250.1.71.4.2.1","value":"810000000777"}]}}]}"#;
+    let (url, ca) = tls_server(bundle).await;
+    let trusted = FhirClient::new(ApiSettings {
+        ca_file: Some(ca.path().to_path_buf()),
+        ..settings(&url, Some("k"))
+    })
+    .unwrap();
+    let found = trusted
+        .search(&OnlineQuery::Name("tls".into()))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].idnps, "810000000777");
+
+    // The web PKI roots do not know this CA.
+    let default_roots = FhirClient::new(settings(&url, Some("k"))).unwrap();
+    let err = default_roots
+        .search(&OnlineQuery::Name("tls".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Tls, "{err:?}");
+}

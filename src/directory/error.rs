@@ -51,7 +51,7 @@ pub enum Error {
     ApiBody(String),
     #[error("invalid API settings: {0}")]
     ApiConfig(String),
-    #[error("TLS setup for the Annuaire Santé API failed: {0}")]
+    #[error("TLS with the Annuaire Santé API failed: {0}")]
     Tls(String),
 }
 

@@ -227,6 +227,8 @@ impl FhirClient {
         let net = |e: reqwest::Error| {
             if e.is_timeout() {
                 Error::ApiTimeout { seconds }
+            } else if let Some(tls) = tls_cause(&e) {
+                Error::Tls(tls)
             } else {
                 Error::ApiNetwork {
                     url: self.base.to_string(),
@@ -259,6 +261,28 @@ impl FhirClient {
         }
         serde_json::from_slice(&body).map_err(|e| Error::ApiBody(format!("invalid JSON: {e}")))
     }
+}
+
+/// The TLS failure behind a connection error, if that is what it was
+/// (rustls errors arrive wrapped in an `io::Error` somewhere in the chain).
+fn tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    // Bounded walk: error chains are short, a cycle must not hang us.
+    for _ in 0..16 {
+        let err = cur?;
+        if let Some(t) = err.downcast_ref::<rustls::Error>() {
+            return Some(t.to_string());
+        }
+        // io::Error hides its payload from `source()`; step into it explicitly.
+        cur = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
 }
 
 /// A short, printable explanation from an OperationOutcome or a raw body.
