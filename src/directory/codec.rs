@@ -79,42 +79,115 @@ impl<'a> Reader<'a> {
         let n = usize::try_from(self.varint()?).map_err(|_| Damaged("length overflow"))?;
         std::str::from_utf8(self.take(n)?).map_err(|_| Damaged("invalid UTF-8"))
     }
+}
 
-    fn count(&mut self, width: usize) -> Result<usize, Damaged> {
-        let raw = self.take(8)?;
+/// The same decoding over a byte stream of known length, so that loading an
+/// index does not hold the file and its decoded arrays in memory at once.
+pub struct StreamReader<R> {
+    inner: R,
+    remaining: u64,
+}
+
+impl<R: std::io::Read> StreamReader<R> {
+    pub fn new(inner: R, len: u64) -> Self {
+        StreamReader {
+            inner,
+            remaining: len,
+        }
+    }
+
+    fn fill(&mut self, out: &mut [u8]) -> Result<(), Damaged> {
+        if out.len() as u64 > self.remaining {
+            return Err(Damaged("truncated"));
+        }
+        self.inner
+            .read_exact(out)
+            .map_err(|_| Damaged("unreadable or truncated"))?;
+        self.remaining -= out.len() as u64;
+        Ok(())
+    }
+
+    pub fn magic(&mut self, expected: &[u8; 8]) -> Result<(), Damaged> {
         let mut b = [0u8; 8];
-        b.copy_from_slice(raw);
-        let n = usize::try_from(u64::from_le_bytes(b)).map_err(|_| Damaged("length overflow"))?;
-        // Refuse counts the remaining bytes cannot hold before allocating.
+        self.fill(&mut b)?;
+        if &b == expected {
+            Ok(())
+        } else {
+            Err(Damaged("not a directory index"))
+        }
+    }
+
+    pub fn fixed_u64(&mut self) -> Result<u64, Damaged> {
+        let mut b = [0u8; 8];
+        self.fill(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn count(&mut self, width: u64) -> Result<usize, Damaged> {
+        let n = self.fixed_u64()?;
         if n.checked_mul(width)
-            .is_none_or(|need| need > self.buf.len() - self.pos)
+            .is_none_or(|need| need > self.remaining)
         {
             return Err(Damaged("array longer than the file"));
         }
-        Ok(n)
+        usize::try_from(n).map_err(|_| Damaged("length overflow"))
+    }
+
+    fn numbers<T, const W: usize>(&mut self, conv: fn([u8; W]) -> T) -> Result<Vec<T>, Damaged> {
+        let n = self.count(W as u64)?;
+        let mut out = Vec::with_capacity(n);
+        let mut chunk = vec![0u8; W * 8192];
+        let mut left = n;
+        while left > 0 {
+            let take = left.min(8192);
+            let buf = &mut chunk[..take * W];
+            self.fill(buf)?;
+            for c in buf.chunks_exact(W) {
+                let mut a = [0u8; W];
+                a.copy_from_slice(c);
+                out.push(conv(a));
+            }
+            left -= take;
+        }
+        Ok(out)
     }
 
     pub fn u32s(&mut self) -> Result<Vec<u32>, Damaged> {
-        let n = self.count(4)?;
-        let raw = self.take(n * 4)?;
-        Ok(raw
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
+        self.numbers::<u32, 4>(u32::from_le_bytes)
     }
 
     pub fn u64s(&mut self) -> Result<Vec<u64>, Damaged> {
-        let n = self.count(8)?;
-        let raw = self.take(n * 8)?;
-        Ok(raw
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-            .collect())
+        self.numbers::<u64, 8>(u64::from_le_bytes)
     }
 
     pub fn bytes(&mut self) -> Result<Vec<u8>, Damaged> {
         let n = self.count(1)?;
-        Ok(self.take(n)?.to_vec())
+        let mut out = vec![0u8; n];
+        self.fill(&mut out)?;
+        Ok(out)
+    }
+
+    fn varint(&mut self) -> Result<u64, Damaged> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let mut b = [0u8; 1];
+            self.fill(&mut b)?;
+            v |= u64::from(b[0] & 0x7f) << shift;
+            if b[0] & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(Damaged("varint too long"))
+    }
+
+    pub fn string(&mut self) -> Result<String, Damaged> {
+        let n = self.varint()?;
+        if n > self.remaining {
+            return Err(Damaged("truncated"));
+        }
+        let mut out = vec![0u8; usize::try_from(n).map_err(|_| Damaged("length overflow"))?];
+        self.fill(&mut out)?;
+        String::from_utf8(out).map_err(|_| Damaged("invalid UTF-8"))
     }
 }
 
@@ -127,16 +200,27 @@ mod tests {
         let mut out = Vec::new();
         put_str(&mut out, "Médecin");
         put_varint(&mut out, 300);
-        put_u32s(&mut out, &[1, 2, u32::MAX]);
         let mut r = Reader::new(&out);
         assert_eq!(r.str().unwrap(), "Médecin");
         assert_eq!(r.varint().unwrap(), 300);
-        assert_eq!(r.u32s().unwrap(), vec![1, 2, u32::MAX]);
         assert!(r.is_empty());
-        let cut = &out[..out.len() - 1];
-        let mut r = Reader::new(cut);
-        r.str().unwrap();
-        r.varint().unwrap();
-        assert!(r.u32s().is_err());
+        assert!(Reader::new(&out[..out.len() - 1]).str().is_ok());
+        let mut r = Reader::new(&out[..3]);
+        assert!(r.str().is_err(), "truncated string");
+
+        let mut arrays = Vec::new();
+        put_u32s(&mut arrays, &[1, 2, u32::MAX]);
+        put_bytes(&mut arrays, b"abc");
+        let mut r = StreamReader::new(&arrays[..], arrays.len() as u64);
+        assert_eq!(r.u32s().unwrap(), vec![1, 2, u32::MAX]);
+        assert_eq!(r.bytes().unwrap(), b"abc");
+        let cut = &arrays[..arrays.len() - 1];
+        let mut r = StreamReader::new(cut, cut.len() as u64);
+        r.u32s().unwrap();
+        assert!(r.bytes().is_err());
+        // A count larger than the file is refused before any allocation.
+        let mut huge = Vec::new();
+        huge.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(StreamReader::new(&huge[..], 8).u32s().is_err());
     }
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::codec::{Damaged, Reader, put_bytes, put_str, put_u32s, put_u64s};
+use super::codec::{Damaged, StreamReader, put_bytes, put_str, put_u32s, put_u64s};
 use super::error::Error;
 use super::model::Entry;
 use super::normalize::{PART_SEP, normalize};
@@ -107,11 +107,10 @@ impl IndexData {
         out
     }
 
-    pub fn decode(buf: &[u8]) -> Result<IndexData, Damaged> {
-        let body = buf
-            .strip_prefix(MAGIC)
-            .ok_or(Damaged("not a directory index"))?;
-        let mut r = Reader::new(body);
+    /// Decodes from a stream of `len` bytes (the index file, read in chunks).
+    pub fn decode_from(input: impl std::io::Read, len: u64) -> Result<IndexData, Damaged> {
+        let mut r = StreamReader::new(input, len);
+        r.magic(MAGIC)?;
         let mut d = IndexData {
             record_off: r.u64s()?,
             names: r.bytes()?,
@@ -135,9 +134,9 @@ impl IndexData {
             ..IndexData::default()
         };
         for list in [&mut d.strings, &mut d.domains] {
-            let n = r.varint_fixed()?;
+            let n = r.fixed_u64()?;
             for _ in 0..n {
-                list.push(r.str()?.to_owned());
+                list.push(r.string()?);
             }
         }
         d.validate()?;
@@ -195,16 +194,6 @@ impl IndexData {
         } else {
             Err(Damaged("inconsistent arrays"))
         }
-    }
-}
-
-impl Reader<'_> {
-    fn varint_fixed(&mut self) -> Result<u64, Damaged> {
-        let mut b = [0u8; 8];
-        for x in &mut b {
-            *x = self.u8()?;
-        }
-        Ok(u64::from_le_bytes(b))
     }
 }
 
@@ -266,13 +255,24 @@ impl Index {
             path: records_path,
             source,
         })?;
-        let bytes = read(INDEX_FILE)?;
+        let index_path = dir.join(INDEX_FILE);
+        let file = File::open(&index_path).map_err(|source| Error::Read {
+            path: index_path.clone(),
+            source,
+        })?;
+        let len = file
+            .metadata()
+            .map_err(|source| Error::Read {
+                path: index_path,
+                source,
+            })?
+            .len();
         let corrupt = |reason: String| Error::Corrupt {
             path: dir.to_path_buf(),
             reason,
         };
-        let data = IndexData::decode(&bytes).map_err(|d| corrupt(d.0.to_string()))?;
-        drop(bytes);
+        let data = IndexData::decode_from(std::io::BufReader::new(file), len)
+            .map_err(|d| corrupt(d.0.to_string()))?;
         let stats: IndexStats = serde_json::from_slice(&read(META_FILE)?)
             .map_err(|e| corrupt(format!("meta.json: {e}")))?;
         let norm_strings = data.strings.iter().map(|s| normalize(s)).collect();
@@ -367,5 +367,60 @@ impl Index {
     pub(crate) fn activities(&self, id: u32) -> std::ops::Range<usize> {
         let i = id as usize;
         self.data.act_start[i] as usize..self.data.act_start[i + 1] as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> IndexData {
+        IndexData {
+            record_off: vec![0, 10, 25],
+            names: b"dupont\x01jean\x00martin\x01alice".to_vec(),
+            names_off: vec![0, 11, 24],
+            by_family: vec![0, 1],
+            by_given: vec![1, 0],
+            ids: b"810000000001810000000002".to_vec(),
+            ids_off: vec![0, 12, 24],
+            by_id: vec![0, 1],
+            mail: b"a@b.mssante.fr".to_vec(),
+            mail_off: vec![0, 14],
+            mail_entry: vec![1],
+            by_addr: vec![0],
+            by_domain: vec![0],
+            act_start: vec![0, 1, 1],
+            f_profession: vec![0],
+            f_speciality: vec![1],
+            f_department: vec![2],
+            f_city: vec![2],
+            f_postcode: vec![2],
+            strings: vec!["10\u{1f}Médecin".into(), "\u{1f}".into(), "75".into()],
+            domains: vec!["b.mssante.fr".into()],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_rejects_damage_without_panicking() {
+        let bytes = sample().encode();
+        let back = IndexData::decode_from(&bytes[..], bytes.len() as u64).unwrap();
+        assert_eq!(back.names, sample().names);
+        assert_eq!(back.strings, sample().strings);
+        // Every truncation is an error, never a panic.
+        for cut in 0..bytes.len() {
+            assert!(
+                IndexData::decode_from(&bytes[..cut], cut as u64).is_err(),
+                "cut at {cut}"
+            );
+        }
+        // A cross-reference out of range is caught at load.
+        let mut bad = sample();
+        bad.by_family = vec![0, 7];
+        let b = bad.encode();
+        assert!(IndexData::decode_from(&b[..], b.len() as u64).is_err());
+        let mut bad = sample();
+        bad.f_city = vec![99];
+        let b = bad.encode();
+        assert!(IndexData::decode_from(&b[..], b.len() as u64).is_err());
     }
 }
