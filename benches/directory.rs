@@ -26,6 +26,19 @@ fn status_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// User + system CPU time of this process, from /proc (so that a loaded,
+/// shared machine can be told apart from slow code).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| f.get(i)?.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
+}
+
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
@@ -60,16 +73,22 @@ fn child(mode: &str, extra: &[&str]) -> String {
 fn import_child(root: &str, files: &[String]) {
     let t = Instant::now();
     let files: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
+    let mut read_done = 0.0;
     let r = import_files(
         Path::new(root),
         &files,
         &ImportOptions::default(),
-        &mut |_| {},
+        &mut |p| {
+            if p.phase == cachet::directory::import::Phase::Indexing {
+                read_done = t.elapsed().as_secs_f64();
+            }
+        },
     )
     .unwrap();
     println!(
-        "import: {:.1} s, {} activity rows, {} mailbox rows, {} entries, {} malformed, peak RSS {} MB",
+        "import: {:.1} s (reading {read_done:.1} s, CPU {:.1} s), {} activity rows, {} mailbox rows, {} entries, {} malformed, peak RSS {} MB",
         t.elapsed().as_secs_f64(),
+        cpu_seconds(),
         r.activity_rows,
         r.mailbox_rows,
         r.stats.entries,

@@ -97,6 +97,13 @@ async fn finds_the_card_holder_by_identifier_and_merges_with_local() {
     assert_eq!(alice.activities[0].profession_code, "10");
     assert_eq!(alice.activities[0].speciality_code, "SM54");
 
+    // Several words match whatever their order.
+    for text in ["alice martin", "MARTIN Alice"] {
+        let found = client.search(&OnlineQuery::from_text(text)).await.unwrap();
+        assert_eq!(found.len(), 1, "{text}");
+        assert_eq!(found[0].idnps, "810100000017");
+    }
+
     let local = Entry {
         mailboxes: vec![],
         origin: Origin::Local,

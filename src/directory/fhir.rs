@@ -172,6 +172,12 @@ impl FhirClient {
     /// Practitioners matching `query`, with their roles and organisations,
     /// marked [`Origin::Online`]. At most `max_pages` pages are fetched.
     pub async fn search(&self, query: &OnlineQuery) -> Result<Vec<Entry>, Error> {
+        let text = match query {
+            OnlineQuery::Name(t) | OnlineQuery::Identifier(t) | OnlineQuery::Mailbox(t) => t,
+        };
+        if text.trim().is_empty() {
+            return Err(Error::ApiConfig("an online search needs some text".into()));
+        }
         let mut url = self
             .base
             .join("Practitioner")
@@ -179,9 +185,19 @@ impl FhirClient {
         {
             let mut q = url.query_pairs_mut();
             match query {
-                OnlineQuery::Name(n) => q.append_pair("name", n),
-                OnlineQuery::Identifier(id) => q.append_pair("identifier", id),
-                OnlineQuery::Mailbox(m) => q.append_pair("mailbox-mss", m),
+                // One `name` per word: repeated parameters are ANDed and each
+                // matches any part of the name, so word order does not matter.
+                OnlineQuery::Name(n) => {
+                    for word in n.split_whitespace() {
+                        q.append_pair("name", word);
+                    }
+                }
+                OnlineQuery::Identifier(id) => {
+                    q.append_pair("identifier", id);
+                }
+                OnlineQuery::Mailbox(m) => {
+                    q.append_pair("mailbox-mss", m);
+                }
             };
             q.append_pair("_count", &self.settings.page_size.to_string());
             q.append_pair("_revinclude", "PractitionerRole:practitioner");
