@@ -98,9 +98,14 @@ impl Interner {
     }
 }
 
-/// Facet string for a code and its label, as stored in `strings`.
-pub(crate) fn coded(code: &str, label: &str) -> String {
-    format!("{code}\u{1f}{label}")
+/// Facet string for a code and its label, as stored in `strings`, built in
+/// a reused buffer (this runs for every activity).
+fn coded<'b>(buf: &'b mut String, code: &str, label: &str) -> &'b str {
+    buf.clear();
+    buf.push_str(code);
+    buf.push('\u{1f}');
+    buf.push_str(label);
+    buf
 }
 
 pub(super) fn finalize(
@@ -134,6 +139,7 @@ pub(super) fn finalize(
     let mut rec_buf = Vec::new();
     let mut raw = Vec::new();
     let mut norm = String::new();
+    let mut facet = String::new();
     let mut offset = 0u64;
     let mut at = 0usize;
     let overflow = || Error::Format {
@@ -188,9 +194,9 @@ pub(super) fn finalize(
         d.act_start.push(d.f_profession.len() as u32);
         for a in &entry.activities {
             d.f_profession
-                .push(interner.id(&coded(&a.profession_code, &a.profession)));
+                .push(interner.id(coded(&mut facet, &a.profession_code, &a.profession)));
             d.f_speciality
-                .push(interner.id(&coded(&a.speciality_code, &a.speciality)));
+                .push(interner.id(coded(&mut facet, &a.speciality_code, &a.speciality)));
             d.f_department.push(interner.id(&a.department));
             d.f_city.push(interner.id(&a.city));
             d.f_postcode.push(interner.id(&a.postcode));
@@ -295,11 +301,6 @@ fn merge(kind: EntryKind, rows: Vec<SpoolRow>, report: &mut ImportReport) -> Ent
     };
     let has_activity_rows = rows.iter().any(|r| r.tag == ROW_ACTIVITY);
     for row in rows {
-        if (row.tag == ROW_ACTIVITY || !has_activity_rows)
-            && !entry.activities.contains(&row.activity)
-        {
-            entry.activities.push(row.activity.clone());
-        }
         if let Some(m) = row.mailbox {
             if kind == EntryKind::Structure && entry.family_name.is_empty() {
                 entry.family_name = if row.activity.structure.is_empty() {
@@ -321,6 +322,11 @@ fn merge(kind: EntryKind, rows: Vec<SpoolRow>, report: &mut ImportReport) -> Ent
                 }
                 None => entry.mailboxes.push(m),
             }
+        }
+        if (row.tag == ROW_ACTIVITY || !has_activity_rows)
+            && !entry.activities.contains(&row.activity)
+        {
+            entry.activities.push(row.activity);
         }
     }
     if kind == EntryKind::Structure

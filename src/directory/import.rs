@@ -125,7 +125,12 @@ fn switch_current(root: &Path, gen_name: &str) -> Result<(), Error> {
     std::fs::rename(&tmp, root.join(CURRENT_LINK)).map_err(|source| Error::Write {
         path: root.join(CURRENT_LINK),
         source,
-    })
+    })?;
+    // Make the switch itself durable; the generation's files were synced before.
+    if let Err(e) = File::open(root).and_then(|d| d.sync_all()) {
+        tracing::warn!("cannot sync {}: {e}", root.display());
+    }
+    Ok(())
 }
 
 /// Removes generations older than `keep`. Open readers keep their data (they

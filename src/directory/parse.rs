@@ -309,87 +309,133 @@ fn decode(raw: &[u8]) -> (Cow<'_, str>, bool) {
     }
 }
 
+/// Every column we read, from either file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    NationalId,
+    Idnps,
+    Civility,
+    Family,
+    Given,
+    ProfessionCode,
+    Profession,
+    Category,
+    SpecialityCode,
+    Speciality,
+    Mode,
+    Structure,
+    StructureId,
+    StreetNo,
+    StreetRep,
+    StreetType,
+    StreetName,
+    Postcode,
+    City,
+    Department,
+    Phone,
+    BalType,
+    Address,
+    Service,
+}
+
+const FIELD_COUNT: usize = 24;
+
 /// Column positions resolved from a header line.
 struct Columns {
     kind: FileKind,
     width: usize,
-    pos: HashMap<&'static str, usize>,
+    pos: [Option<usize>; FIELD_COUNT],
 }
 
 /// Our field name and the normalised header spellings known for it, first match wins.
-const ACTIVITY_COLUMNS: &[(&str, &[&str])] = &[
-    ("national_id", &["identifiant pp"]),
-    ("idnps", &["identification nationale pp"]),
+const ACTIVITY_COLUMNS: &[(Field, &[&str])] = &[
+    (Field::NationalId, &["identifiant pp"]),
+    (Field::Idnps, &["identification nationale pp"]),
     (
-        "civility",
+        Field::Civility,
         &[
             "libelle civilite d exercice",
             "libelle civilite exercice",
             "code civilite d exercice",
         ],
     ),
-    ("family", &["nom d exercice"]),
-    ("given", &["prenom d exercice"]),
-    ("profession_code", &["code profession"]),
-    ("profession", &["libelle profession"]),
-    ("category", &["libelle categorie professionnelle"]),
-    ("speciality_code", &["code savoir faire"]),
-    ("speciality", &["libelle savoir faire"]),
-    ("mode", &["libelle mode exercice"]),
+    (Field::Family, &["nom d exercice"]),
+    (Field::Given, &["prenom d exercice"]),
+    (Field::ProfessionCode, &["code profession"]),
+    (Field::Profession, &["libelle profession"]),
+    (Field::Category, &["libelle categorie professionnelle"]),
+    (Field::SpecialityCode, &["code savoir faire"]),
+    (Field::Speciality, &["libelle savoir faire"]),
+    (Field::Mode, &["libelle mode exercice"]),
     (
-        "structure",
+        Field::Structure,
         &["raison sociale site", "enseigne commerciale site"],
     ),
-    ("street_no", &["numero voie coord structure"]),
-    ("street_rep", &["indice repetition voie coord structure"]),
-    ("street_type", &["libelle type de voie coord structure"]),
-    ("street_name", &["libelle voie coord structure"]),
-    ("postcode", &["code postal coord structure"]),
-    ("city", &["libelle commune coord structure"]),
+    (Field::StreetNo, &["numero voie coord structure"]),
     (
-        "department",
+        Field::StreetRep,
+        &["indice repetition voie coord structure"],
+    ),
+    (Field::StreetType, &["libelle type de voie coord structure"]),
+    (Field::StreetName, &["libelle voie coord structure"]),
+    (Field::Postcode, &["code postal coord structure"]),
+    (Field::City, &["libelle commune coord structure"]),
+    (
+        Field::Department,
         &[
             "code departement structure",
             "code departement coord structure",
         ],
     ),
-    ("phone", &["telephone coord structure"]),
+    (Field::Phone, &["telephone coord structure"]),
 ];
 
-const MAILBOX_COLUMNS: &[(&str, &[&str])] = &[
-    ("bal_type", &["type de bal"]),
-    ("address", &["adresse bal"]),
-    ("national_id", &["identifiant pp"]),
-    ("idnps", &["identification nationale pp"]),
-    ("service", &["service de rattachement"]),
-    ("civility", &["civilite d exercice"]),
-    ("family", &["nom d exercice"]),
-    ("given", &["prenom d exercice"]),
-    ("category", &["libelle de categorie profession"]),
-    ("profession_code", &["code profession"]),
-    ("profession", &["libelle profession"]),
-    ("speciality_code", &["code savoir faire"]),
-    ("speciality", &["libelle savoir faire"]),
+const MAILBOX_COLUMNS: &[(Field, &[&str])] = &[
+    (Field::BalType, &["type de bal"]),
+    (Field::Address, &["adresse bal"]),
+    (Field::NationalId, &["identifiant pp"]),
+    (Field::Idnps, &["identification nationale pp"]),
+    (Field::Service, &["service de rattachement"]),
+    (Field::Civility, &["civilite d exercice"]),
+    (Field::Family, &["nom d exercice"]),
+    (Field::Given, &["prenom d exercice"]),
+    (Field::Category, &["libelle de categorie profession"]),
+    (Field::ProfessionCode, &["code profession"]),
+    (Field::Profession, &["libelle profession"]),
+    (Field::SpecialityCode, &["code savoir faire"]),
+    (Field::Speciality, &["libelle savoir faire"]),
     (
-        "structure",
+        Field::Structure,
         &[
             "raison sociale structure bal",
             "enseigne commerciale structure bal",
         ],
     ),
-    ("structure_id", &["identification structure"]),
-    ("street_no", &["l4numerovoie structure bal", "l4numerovoie"]),
-    ("street_type", &["nl4typevoie structure bal", "nl4typevoie"]),
+    (Field::StructureId, &["identification structure"]),
     (
-        "street_name",
+        Field::StreetNo,
+        &["l4numerovoie structure bal", "l4numerovoie"],
+    ),
+    (
+        Field::StreetType,
+        &["nl4typevoie structure bal", "nl4typevoie"],
+    ),
+    (
+        Field::StreetName,
         &["l4libellevoie structure bal", "l4libellevoie"],
     ),
-    ("postcode", &["code postal structure bal", "code postal"]),
     (
-        "city",
+        Field::Postcode,
+        &["code postal structure bal", "code postal"],
+    ),
+    (
+        Field::City,
         &["l6ligneacheminement structure bal", "l6ligneacheminement"],
     ),
-    ("department", &["departement structure bal", "departement"]),
+    (
+        Field::Department,
+        &["departement structure bal", "departement"],
+    ),
 ];
 
 impl Columns {
@@ -402,27 +448,29 @@ impl Columns {
         for (i, n) in names.iter().enumerate() {
             index.entry(n.as_str()).or_insert(i);
         }
-        let (kind, table, required): (FileKind, _, &[&str]) =
+        let (kind, table, required): (FileKind, _, &[Field]) =
             if index.contains_key("type de bal") && index.contains_key("adresse bal") {
                 (
                     FileKind::Mailboxes,
                     MAILBOX_COLUMNS,
-                    &["bal_type", "address"],
+                    &[Field::BalType, Field::Address],
                 )
             } else if index.contains_key("identification nationale pp")
                 && index.contains_key("nom d exercice")
             {
-                (FileKind::Activities, ACTIVITY_COLUMNS, &["idnps", "family"])
+                (
+                    FileKind::Activities,
+                    ACTIVITY_COLUMNS,
+                    &[Field::Idnps, Field::Family],
+                )
             } else {
                 return None;
             };
-        let mut pos = HashMap::new();
+        let mut pos = [None; FIELD_COUNT];
         for (field, aliases) in table {
-            if let Some(i) = aliases.iter().find_map(|a| index.get(a)) {
-                pos.insert(*field, *i);
-            }
+            pos[*field as usize] = aliases.iter().find_map(|a| index.get(a)).copied();
         }
-        if required.iter().any(|f| !pos.contains_key(f)) {
+        if required.iter().any(|f| pos[*f as usize].is_none()) {
             return None;
         }
         Some(Columns {
@@ -432,33 +480,37 @@ impl Columns {
         })
     }
 
-    fn get<'a>(&self, fields: &[&'a str], name: &str) -> &'a str {
-        self.pos
-            .get(name)
-            .and_then(|&i| fields.get(i))
+    fn get<'a>(&self, fields: &[&'a str], field: Field) -> &'a str {
+        self.pos[field as usize]
+            .and_then(|i| fields.get(i))
             .map_or("", |s| s.trim())
     }
 
     fn row<'a>(&self, f: &[&'a str]) -> Result<Row<'a>, String> {
         let person = Person {
-            national_id: self.get(f, "national_id"),
-            idnps: self.get(f, "idnps"),
-            civility: self.get(f, "civility"),
-            family: self.get(f, "family"),
-            given: self.get(f, "given"),
+            national_id: self.get(f, Field::NationalId),
+            idnps: self.get(f, Field::Idnps),
+            civility: self.get(f, Field::Civility),
+            family: self.get(f, Field::Family),
+            given: self.get(f, Field::Given),
         };
         let mut street = String::new();
-        for part in ["street_no", "street_rep", "street_type", "street_name"] {
+        for part in [
+            Field::StreetNo,
+            Field::StreetRep,
+            Field::StreetType,
+            Field::StreetName,
+        ] {
             let v = self.get(f, part);
             if !v.is_empty() {
-                if !street.is_empty() && part != "street_rep" {
+                if !street.is_empty() && part != Field::StreetRep {
                     street.push(' ');
                 }
                 street.push_str(v);
             }
         }
-        let postcode = self.get(f, "postcode");
-        let mut city = self.get(f, "city");
+        let postcode = self.get(f, Field::Postcode);
+        let mut city = self.get(f, Field::City);
         if self.kind == FileKind::Mailboxes {
             // L6 is "75012 PARIS" (ligne d'acheminement): keep the commune part.
             let rest = city.trim_start_matches(|c: char| c.is_ascii_digit()).trim();
@@ -467,19 +519,19 @@ impl Columns {
             }
         }
         let place = Place {
-            profession_code: self.get(f, "profession_code"),
-            profession: self.get(f, "profession"),
-            category: self.get(f, "category"),
-            speciality_code: self.get(f, "speciality_code"),
-            speciality: self.get(f, "speciality"),
-            mode: self.get(f, "mode"),
-            structure: self.get(f, "structure"),
-            structure_id: self.get(f, "structure_id"),
+            profession_code: self.get(f, Field::ProfessionCode),
+            profession: self.get(f, Field::Profession),
+            category: self.get(f, Field::Category),
+            speciality_code: self.get(f, Field::SpecialityCode),
+            speciality: self.get(f, Field::Speciality),
+            mode: self.get(f, Field::Mode),
+            structure: self.get(f, Field::Structure),
+            structure_id: self.get(f, Field::StructureId),
             street,
             postcode,
             city,
-            department: self.get(f, "department"),
-            phone: self.get(f, "phone"),
+            department: self.get(f, Field::Department),
+            phone: self.get(f, Field::Phone),
         };
         match self.kind {
             FileKind::Activities => {
@@ -492,10 +544,10 @@ impl Columns {
                 Ok(Row::Activity { person, place })
             }
             FileKind::Mailboxes => {
-                let code = self.get(f, "bal_type");
+                let code = self.get(f, Field::BalType);
                 let kind = MailboxKind::parse(code)
                     .ok_or_else(|| format!("unknown mailbox type {code:?}"))?;
-                let address = self.get(f, "address");
+                let address = self.get(f, Field::Address);
                 let valid = address
                     .split_once('@')
                     .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'));
@@ -507,7 +559,7 @@ impl Columns {
                     place,
                     kind,
                     address,
-                    service: self.get(f, "service"),
+                    service: self.get(f, Field::Service),
                 })
             }
         }
