@@ -244,8 +244,7 @@ pub(super) fn finalize(
     d.domains = domains.into_iter().collect();
 
     let index_path = gen_dir.join(INDEX_FILE);
-    let bytes = d.encode();
-    write_synced(&index_path, &bytes)?;
+    let index_bytes = write_index(&index_path, &d)?;
     stats.entries = n as u64;
     stats.domains = d.domains.len() as u64;
     stats.malformed_lines = report.malformed_total;
@@ -260,13 +259,25 @@ pub(super) fn finalize(
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    stats.index_bytes = bytes.len() as u64 + offset;
+    stats.index_bytes = index_bytes + offset;
     let meta = serde_json::to_vec_pretty(&stats).map_err(|e| Error::Format {
         path: gen_dir.to_path_buf(),
         reason: e.to_string(),
     })?;
     write_synced(&gen_dir.join(META_FILE), &meta)?;
     Ok(stats)
+}
+
+fn write_index(path: &Path, d: &IndexData) -> Result<u64, Error> {
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path).map_err(err)?);
+    let n = d.write_to(&mut w).map_err(err)?;
+    let f = w.into_inner().map_err(|e| err(e.into_error()))?;
+    f.sync_all().map_err(err)?;
+    Ok(n)
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), Error> {

@@ -71,19 +71,34 @@ pub struct IndexData {
 }
 
 impl IndexData {
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.names.len() * 4);
-        out.extend_from_slice(MAGIC);
-        put_u64s(&mut out, &self.record_off);
-        put_bytes(&mut out, &self.names);
+    /// Writes the index section by section; only one section is ever
+    /// duplicated in memory. Returns the number of bytes written.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<u64> {
+        let mut total = 0u64;
+        let mut buf = Vec::new();
+        let mut flush = |buf: &mut Vec<u8>, w: &mut dyn std::io::Write| {
+            total += buf.len() as u64;
+            let r = w.write_all(buf);
+            buf.clear();
+            r
+        };
+        buf.extend_from_slice(MAGIC);
+        put_u64s(&mut buf, &self.record_off);
+        flush(&mut buf, w)?;
+        put_bytes(&mut buf, &self.names);
+        flush(&mut buf, w)?;
         for v in [&self.names_off, &self.by_family, &self.by_given] {
-            put_u32s(&mut out, v);
+            put_u32s(&mut buf, v);
+            flush(&mut buf, w)?;
         }
-        put_bytes(&mut out, &self.ids);
+        put_bytes(&mut buf, &self.ids);
+        flush(&mut buf, w)?;
         for v in [&self.ids_off, &self.by_id] {
-            put_u32s(&mut out, v);
+            put_u32s(&mut buf, v);
+            flush(&mut buf, w)?;
         }
-        put_bytes(&mut out, &self.mail);
+        put_bytes(&mut buf, &self.mail);
+        flush(&mut buf, w)?;
         for v in [
             &self.mail_off,
             &self.mail_entry,
@@ -96,14 +111,24 @@ impl IndexData {
             &self.f_city,
             &self.f_postcode,
         ] {
-            put_u32s(&mut out, v);
+            put_u32s(&mut buf, v);
+            flush(&mut buf, w)?;
         }
         for list in [&self.strings, &self.domains] {
-            out.extend_from_slice(&(list.len() as u64).to_le_bytes());
+            buf.extend_from_slice(&(list.len() as u64).to_le_bytes());
             for s in list {
-                put_str(&mut out, s);
+                put_str(&mut buf, s);
             }
+            flush(&mut buf, w)?;
         }
+        Ok(total)
+    }
+
+    #[cfg(test)]
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Writing to a Vec cannot fail.
+        let _ = self.write_to(&mut out);
         out
     }
 
