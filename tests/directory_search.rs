@@ -377,3 +377,24 @@ async fn handle_echoes_generations_and_reloads_after_import() {
     assert!(!handle.domains().await.unwrap().is_empty());
     assert_eq!(handle.stats().await.unwrap().practitioners, g.practitioners);
 }
+
+#[test]
+fn compound_family_names_match_as_a_whole() {
+    let ix = index();
+    let hits = ix.search_ids(&query("le gall", 500));
+    let expected = fixture()
+        .rows
+        .iter()
+        .filter(|r| r.family == "LE GALL")
+        .map(|r| &r.idnps)
+        .collect::<BTreeSet<_>>();
+    assert!(!expected.is_empty());
+    let exact: Vec<_> = hits
+        .iter()
+        .take_while(|h| h.rank == Rank::ExactFamily)
+        .collect();
+    assert_eq!(exact.len(), expected.len());
+    for h in exact {
+        assert_eq!(ix.entry(h.id).unwrap().family_name, "LE GALL");
+    }
+}

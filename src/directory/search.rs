@@ -216,32 +216,41 @@ impl Index {
             }
             return self.finish(hits, limit);
         };
-        let others_match = |id: u32| {
+        let others_match = |id: u32, rest: &[String]| {
             let (f, g) = self.name_parts(id);
             rest.iter().all(|t| {
                 let t = t.as_bytes();
                 words(f).chain(words(g)).any(|w| w.starts_with(t))
             })
         };
-        // Family then given: each source contributes up to `limit` candidates.
-        for given in [false, true] {
+        // Sources, each contributing up to `limit` candidates: the whole text
+        // as a compound family name ("le gall"), then the first word against
+        // family and given names with the other words checked on the entry.
+        let joined = names.join(" ");
+        let mut sources: Vec<(&str, bool, &[String])> = Vec::new();
+        if !rest.is_empty() {
+            sources.push((&joined, false, &[]));
+        }
+        sources.push((first, false, rest));
+        sources.push((first, true, rest));
+        for (prefix, given, others) in sources {
             let order = if given {
                 &self.data.by_given
             } else {
                 &self.data.by_family
             };
-            let range = self.prefix_range(order, first.as_bytes(), given);
+            let range = self.prefix_range(order, prefix.as_bytes(), given);
             let mut taken = 0;
             for &id in order[range].iter().take(MAX_SCAN) {
                 if taken >= limit {
                     break;
                 }
-                if !others_match(id) || !self.accepts(id, &filters) {
+                if !others_match(id, others) || !self.accepts(id, &filters) {
                     continue;
                 }
                 let (f, g) = self.name_parts(id);
                 let part = if given { g } else { f };
-                let exact = part == first.as_bytes();
+                let exact = part == prefix.as_bytes();
                 let rank = match (given, exact) {
                     (false, true) => Rank::ExactFamily,
                     (true, true) => Rank::ExactGiven,
@@ -258,7 +267,7 @@ impl Index {
                     first.as_bytes(),
                     given,
                     limit - hits.len().min(limit),
-                    &|id| others_match(id) && self.accepts(id, &filters),
+                    &|id| others_match(id, rest) && self.accepts(id, &filters),
                 ) {
                     push(&mut hits, id, Rank::Typo);
                 }
