@@ -316,3 +316,31 @@ fn generator_is_deterministic_for_a_seed() {
         "56 columns plus the trailing empty field"
     );
 }
+
+#[test]
+fn searches_keep_working_while_imports_replace_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("idx");
+    let g = generate(3_000, 11, &dir.path().join("g")).unwrap();
+    import(&root, std::slice::from_ref(&g.activity_file));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let importer = {
+        let (root, file, done) = (root.clone(), g.activity_file.clone(), done.clone());
+        std::thread::spawn(move || {
+            for _ in 0..4 {
+                import(&root, std::slice::from_ref(&file));
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
+    };
+    let mut rounds = 0;
+    // Every open finds a complete generation, and every search answers.
+    while !done.load(std::sync::atomic::Ordering::SeqCst) || rounds == 0 {
+        let index = Index::open(&root).unwrap();
+        assert_eq!(index.stats().practitioners, g.practitioners);
+        assert!(!index.search(&Query::text("ma")).unwrap().is_empty());
+        rounds += 1;
+    }
+    importer.join().unwrap();
+    assert!(rounds > 0);
+}
