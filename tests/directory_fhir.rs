@@ -352,3 +352,66 @@ async fn https_trusts_the_given_ca_and_refuses_an_unknown_one() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Tls, "{err:?}");
 }
+
+#[tokio::test]
+async fn the_handle_merges_online_results_and_survives_api_failures() {
+    use cachet::directory::generate::generate;
+    use cachet::directory::{DirectoryHandle, ImportOptions, Query, import_files};
+
+    let dir = tempfile::tempdir().unwrap();
+    let g = generate(1_000, 3, &dir.path().join("g")).unwrap();
+    let root = dir.path().join("idx");
+    import_files(
+        &root,
+        &[g.activity_file],
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let handle = DirectoryHandle::spawn(root).unwrap();
+
+    // The API is down: local results still come, with the reason.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = FhirClient::new(settings(&format!("http://127.0.0.1:{port}/fhir"), None)).unwrap();
+    let reply = handle.search_online(Query::text("martin"), 3, &down).await;
+    assert_eq!(reply.generation, 3);
+    assert!(!reply.result.unwrap().is_empty());
+    assert_eq!(reply.online_error.unwrap().kind(), ErrorKind::Network);
+
+    let Some((url, key)) = live("the_handle_merges_online_results_and_survives_api_failures")
+    else {
+        return;
+    };
+    let client = FhirClient::new(settings(&url, Some(&key))).unwrap();
+    let reply = handle
+        .search_online(Query::text("martin alice"), 4, &client)
+        .await;
+    assert!(reply.online_error.is_none());
+    let entries = reply.result.unwrap();
+    let alice = entries
+        .iter()
+        .find(|e| e.idnps == "810100000017")
+        .expect("online entry");
+    assert_eq!(alice.origin, Origin::Online);
+    assert!(
+        entries.iter().position(|e| e.origin == Origin::Online)
+            >= entries.iter().position(|e| e.origin == Origin::Local)
+    );
+    // Filters apply to online results too: Alice is a doctor, not a nurse.
+    let nurses = Query {
+        profession: Some("60".into()),
+        ..Query::text("martin alice")
+    };
+    let reply = handle.search_online(nurses, 5, &client).await;
+    assert!(
+        reply
+            .result
+            .unwrap()
+            .iter()
+            .all(|e| e.idnps != "810100000017")
+    );
+}

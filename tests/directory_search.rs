@@ -244,6 +244,17 @@ fn filters_match_the_brute_force_answer() {
         .collect();
     assert!(!oracle.is_empty());
     assert_eq!(found, oracle);
+    // The same filters applied to full entries (as for online results) agree.
+    let all = ix.search(&query("m", 5_000)).unwrap();
+    assert!(all.len() > 1_000);
+    for e in &all {
+        assert_eq!(
+            q.filters_accept(e),
+            oracle.contains(&e.idnps),
+            "{}",
+            e.idnps
+        );
+    }
     // Code and label select the same profession; the text narrows further.
     let by_code = idnps_set(
         &ix,

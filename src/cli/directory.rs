@@ -245,7 +245,10 @@ fn search(ctx: &DirectoryContext, q: &Query, online: bool, json: bool) -> Result
             client.search(&OnlineQuery::from_text(&q.text)).await
         });
         match fetched {
-            Ok(found) => results = merge_online(results, found),
+            Ok(found) => {
+                let found = found.into_iter().filter(|e| q.filters_accept(e)).collect();
+                results = merge_online(results, found);
+            }
             Err(e) if !results.is_empty() => {
                 eprintln!("Online search failed, local results only: {e}");
                 code = e.kind().exit_code();

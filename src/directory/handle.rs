@@ -11,15 +11,18 @@ use std::sync::mpsc;
 use tokio::sync::oneshot;
 
 use super::error::Error;
+use super::fhir::{FhirClient, OnlineQuery, merge_online};
 use super::index::{Index, IndexStats};
 use super::model::Entry;
 use super::search::{Completion, Query};
 
-/// The answer to [`DirectoryHandle::search`].
+/// The answer to [`DirectoryHandle::search`] and [`DirectoryHandle::search_online`].
 #[derive(Debug)]
 pub struct SearchReply {
     pub generation: u64,
     pub result: Result<Vec<Entry>, Error>,
+    /// Set when the online part failed while local results could still be given.
+    pub online_error: Option<Error>,
 }
 
 enum Request {
@@ -84,12 +87,60 @@ impl DirectoryHandle {
             return SearchReply {
                 generation,
                 result: Err(Error::Closed),
+                online_error: None,
             };
         }
         rx.await.unwrap_or(SearchReply {
             generation,
             result: Err(Error::Closed),
+            online_error: None,
         })
+    }
+
+    /// The local search, completed by the Annuaire Santé API: online results
+    /// pass the same filters, entries found both ways are marked
+    /// [`Origin::Both`](super::Origin::Both), online-only ones come last. If the
+    /// API fails, the local results are still returned with `online_error` set.
+    pub async fn search_online(
+        &self,
+        query: Query,
+        generation: u64,
+        client: &FhirClient,
+    ) -> SearchReply {
+        let online = OnlineQuery::from_text(&query.text);
+        let (local, remote) = tokio::join!(
+            self.search(query.clone(), generation),
+            client.search(&online)
+        );
+        let local_entries = match local.result {
+            Ok(v) => v,
+            Err(Error::NoIndex(_)) => Vec::new(),
+            Err(e) => {
+                return SearchReply {
+                    generation,
+                    result: Err(e),
+                    online_error: None,
+                };
+            }
+        };
+        match remote {
+            Ok(found) => {
+                let found = found
+                    .into_iter()
+                    .filter(|e| query.filters_accept(e))
+                    .collect();
+                SearchReply {
+                    generation,
+                    result: Ok(merge_online(local_entries, found)),
+                    online_error: None,
+                }
+            }
+            Err(e) => SearchReply {
+                generation,
+                result: Ok(local_entries),
+                online_error: Some(e),
+            },
+        }
     }
 
     pub async fn completions(&self, prefix: &str, limit: usize) -> Result<Vec<Completion>, Error> {
@@ -146,7 +197,11 @@ fn owner(root: PathBuf, rx: mpsc::Receiver<Request>) {
                     Ok(ix) => ix.search(&query),
                     Err(_) => Err(missing()),
                 };
-                let _ = reply.send(SearchReply { generation, result });
+                let _ = reply.send(SearchReply {
+                    generation,
+                    result,
+                    online_error: None,
+                });
             }
             Request::Complete {
                 prefix,

@@ -45,6 +45,47 @@ impl Query {
             ..Query::default()
         }
     }
+
+    /// Whether a full entry passes the filters (not the text), with the same
+    /// rules as the index: used for online results, which the API cannot
+    /// filter the same way.
+    pub fn filters_accept(&self, e: &Entry) -> bool {
+        if self.with_mailbox && e.mailboxes.is_empty() {
+            return false;
+        }
+        let norm = |v: &Option<String>| v.as_deref().map(normalize).filter(|v| !v.is_empty());
+        let (prof, spec, dept, city, post) = (
+            norm(&self.profession),
+            norm(&self.speciality),
+            norm(&self.department),
+            norm(&self.city),
+            norm(&self.postcode),
+        );
+        if prof.is_none() && spec.is_none() && dept.is_none() && city.is_none() && post.is_none() {
+            return true;
+        }
+        let coded = |want: &Option<String>, code: &str, label: &str| {
+            want.as_ref()
+                .is_none_or(|w| normalize(code) == *w || word_start(&normalize(label), w))
+        };
+        let plain = |want: &Option<String>, value: &str, prefix: bool| {
+            want.as_ref().is_none_or(|w| {
+                let v = normalize(value);
+                if prefix {
+                    v.starts_with(w.as_str())
+                } else {
+                    v == *w
+                }
+            })
+        };
+        e.activities.iter().any(|a| {
+            coded(&prof, &a.profession_code, &a.profession)
+                && coded(&spec, &a.speciality_code, &a.speciality)
+                && plain(&dept, &a.department, false)
+                && plain(&city, &a.city, true)
+                && plain(&post, &a.postcode, true)
+        })
+    }
 }
 
 /// Rank tiers, best first.
