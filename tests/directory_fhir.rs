@@ -397,9 +397,15 @@ async fn the_handle_merges_online_results_and_survives_api_failures() {
         .find(|e| e.idnps == "810100000017")
         .expect("online entry");
     assert_eq!(alice.origin, Origin::Online);
+    let first_online = entries
+        .iter()
+        .position(|e| e.origin == Origin::Online)
+        .unwrap();
     assert!(
-        entries.iter().position(|e| e.origin == Origin::Online)
-            >= entries.iter().position(|e| e.origin == Origin::Local)
+        entries[first_online..]
+            .iter()
+            .all(|e| e.origin == Origin::Online),
+        "local results come first"
     );
     // Filters apply to online results too: Alice is a doctor, not a nurse.
     let nurses = Query {
