@@ -150,6 +150,20 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 }
             }
         }
+        Some(Commands::Directory(command)) => {
+            let settings = load_settings(paths)?;
+            let ctx = cachet::cli::directory::DirectoryContext::for_profile(
+                &paths.profiles_dir,
+                directory_api(&settings)?,
+            );
+            match cachet::cli::directory::run(command, &ctx) {
+                Ok(code) => Ok(code),
+                Err(error) => {
+                    eprintln!("cachet: {error}");
+                    Ok(cachet::error::HasKind::kind(&error).exit_code())
+                }
+            }
+        }
         Some(Commands::Message(command)) => {
             let labels = match cli.lang {
                 Some(LangArg::En) => cachet::mail::render::Labels::ENGLISH,
@@ -183,6 +197,50 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             Ok(exit::OK)
         }
     }
+}
+
+/// The Annuaire Santé API settings, when `[directory] fhir_url` is set; the
+/// key comes from `api_key_command`, never from the file itself.
+fn directory_api(
+    settings: &Settings,
+) -> anyhow::Result<Option<cachet::directory::fhir::ApiSettings>> {
+    let Some(directory) = &settings.directory else {
+        return Ok(None);
+    };
+    let Some(base_url) = directory.fhir_url.clone() else {
+        return Ok(None);
+    };
+    let api_key = match &directory.api_key_command {
+        Some(command) => {
+            let output = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(command)
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .context("running [directory] api_key_command")?;
+            anyhow::ensure!(
+                output.status.success(),
+                "[directory] api_key_command failed ({})",
+                output.status
+            );
+            let key = String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            Some(secrecy::SecretString::from(key))
+        }
+        None => None,
+    };
+    Ok(Some(cachet::directory::fhir::ApiSettings {
+        base_url,
+        api_key,
+        timeout: std::time::Duration::from_secs(10),
+        ca_file: None,
+        max_pages: 5,
+        page_size: 50,
+    }))
 }
 
 fn load_settings(paths: &Paths) -> anyhow::Result<Settings> {

@@ -22,7 +22,12 @@ use zeroize::Zeroizing;
 const READER: &str = "Virtual PCD 00 00";
 
 /// Feeds card events to the interface until `done` holds (bounded).
-fn pump(h: &mut Harness, rx: &mut UnboundedReceiver<CardEvent>, what: &str, done: impl Fn(&Harness) -> bool) {
+fn pump(
+    h: &mut Harness,
+    rx: &mut UnboundedReceiver<CardEvent>,
+    what: &str,
+    done: impl Fn(&Harness) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !done(h) {
         match rx.try_recv() {
@@ -35,7 +40,9 @@ fn pump(h: &mut Harness, rx: &mut UnboundedReceiver<CardEvent>, what: &str, done
 
 #[test]
 fn pulling_the_card_locks_the_interface() {
-    let Some(stack) = common::stack("pulling_the_card_locks_the_interface") else { return };
+    let Some(stack) = common::stack("pulling_the_card_locks_the_interface") else {
+        return;
+    };
     let vpcd = format!("127.0.0.1:{}", stack.port("VPCD_PORT"));
     let pki = pki::ensure(&stack.path("PKI_DIR")).expect("test PKI");
     let handle = CardHandle::spawn_pcsc(Some(READER.into())).expect("PC/SC");
@@ -45,25 +52,50 @@ fn pulling_the_card_locks_the_interface() {
     h.state.screen = Screen::Login;
     let simulator = Simulator::new(&pki, CardKind::Cps3Contact, "1234");
     let card = VpcdCard::insert(&vpcd, simulator).expect("card inserted");
-    pump(&mut h, &mut events, "the holder", |h| h.state.login.holder.is_some());
-    assert_eq!(h.state.login.holder.as_deref(), Some("MARTIN Alice"), "the holder shows before the PIN");
+    pump(&mut h, &mut events, "the holder", |h| {
+        h.state.login.holder.is_some()
+    });
+    assert_eq!(
+        h.state.login.holder.as_deref(),
+        Some("MARTIN Alice"),
+        "the holder shows before the PIN"
+    );
     assert!(h.render().contains("MARTIN Alice"));
 
     // The PIN goes to the real card through pcscd (the harness's own card is not used).
-    handle.verify(Pin::new(Zeroizing::new("1234".into())).expect("pin")).expect("right PIN");
+    handle
+        .verify(Pin::new(Zeroizing::new("1234".into())).expect("pin"))
+        .expect("right PIN");
     h.send(Msg::Unlocked);
     h.keys("j enter");
     assert_eq!(h.state.screen, Screen::Reader);
-    let subject = h.state.reader.message.as_ref().map(|m| m.subject.clone()).expect("a message is open");
+    let subject = h
+        .state
+        .reader
+        .message
+        .as_ref()
+        .map(|m| m.subject.clone())
+        .expect("a message is open");
 
     let pulled = Instant::now();
     drop(card);
-    pump(&mut h, &mut events, "the lock", |h| h.state.screen == Screen::Lock);
+    pump(&mut h, &mut events, "the lock", |h| {
+        h.state.screen == Screen::Lock
+    });
     let delay = pulled.elapsed();
-    eprintln!("figures: card removal → locked interface in {} ms", delay.as_millis());
+    eprintln!(
+        "figures: card removal → locked interface in {} ms",
+        delay.as_millis()
+    );
 
-    assert!(h.state.reader.message.is_none() && h.state.mailbox.rows.is_empty(), "patient data left the state");
+    assert!(
+        h.state.reader.message.is_none() && h.state.mailbox.rows.is_empty(),
+        "patient data left the state"
+    );
     let screen = h.render();
-    assert!(!screen.contains(&subject), "patient data left the screen:\n{screen}");
+    assert!(
+        !screen.contains(&subject),
+        "patient data left the screen:\n{screen}"
+    );
     assert!(screen.contains("Session verrouillée"), "{screen}");
 }

@@ -160,16 +160,26 @@ fn pulling_the_simulated_card_locks_and_the_pin_resumes() {
     tmux.wait_for("Boîte de réception");
     tmux.keys(&["j", "Enter"]);
     let reading = tmux.wait_for("Objet");
-    let subject_line = reading.lines().find(|l| l.contains("Objet")).unwrap_or("").to_string();
+    let subject_line = reading
+        .lines()
+        .find(|l| l.contains("Objet"))
+        .unwrap_or("")
+        .to_string();
 
     tmux.keys(&["F12"]);
     let locked = tmux.wait_for("Session verrouillée");
-    assert!(!locked.contains(subject_line.trim_matches('│').trim()), "patient data left the screen:\n{locked}");
+    assert!(
+        !locked.contains(subject_line.trim_matches('│').trim()),
+        "patient data left the screen:\n{locked}"
+    );
     tmux.keys(&["F12"]);
     tmux.wait_for("Titulaire");
     tmux.keys(&["1", "2", "3", "4", "Enter"]);
     let resumed = tmux.wait_for("Objet");
-    assert!(resumed.contains(subject_line.trim_matches('│').trim()), "back on the same message:\n{resumed}");
+    assert!(
+        resumed.contains(subject_line.trim_matches('│').trim()),
+        "back on the same message:\n{resumed}"
+    );
     tmux.keys(&["q", "q"]);
     tmux.wait_for("CACHET-EXIT=0");
 }

@@ -3,6 +3,7 @@
 //! subcommands and a `run` function; `main.rs` only dispatches.
 
 pub mod card;
+pub mod directory;
 pub mod message;
 pub mod records;
 
@@ -62,6 +63,9 @@ pub enum Commands {
     /// The CPS card: status, PIN check, and the simulator for tests and development.
     #[command(subcommand)]
     Card(card::CardCommand),
+    /// The Annuaire Santé directory: import the extraction files, search, statistics.
+    #[command(subcommand)]
+    Directory(directory::DirectoryCommand),
     /// Read, thread and search raw messages (files), offline.
     #[command(subcommand)]
     Message(message::MessageCommand),
