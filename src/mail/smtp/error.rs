@@ -82,6 +82,20 @@ impl Error {
     }
 }
 
+impl Error {
+    /// True when the failure came after the message data may have reached
+    /// the server (lost connection or timeout during DATA): it may have been
+    /// accepted, so a resend must first check the Sent folder.
+    pub fn may_have_been_delivered(&self) -> bool {
+        match self {
+            Error::Timeout { stage } | Error::Io { stage, .. } | Error::Smtp { stage, .. } => {
+                *stage == Stage::Data
+            }
+            _ => false,
+        }
+    }
+}
+
 impl HasKind for Error {
     fn kind(&self) -> ErrorKind {
         match self {
