@@ -167,3 +167,21 @@ pub async fn settle(stack: &Stack) {
     .unwrap();
     wait_delivered(stack, "BOB_USER", &built.message_id).await;
 }
+
+/// The Sent check against the real IMAP server. The test stack's Postfix
+/// does not file submitted mail into Sent, so bob's INBOX stands in for a
+/// server-side Sent folder: it waits for Postfix's queue to drain
+/// ([`settle`]) and then looks for the Message-ID.
+pub struct InboxSentChecker {
+    pub stack: Stack,
+    pub user: &'static str,
+}
+
+impl cachet::mail::outbox::SentChecker for InboxSentChecker {
+    async fn is_sent(&self, message_id: &str) -> Result<bool, cachet::mail::outbox::SendFailure> {
+        settle(&self.stack).await;
+        Ok(!messages_with_id(&self.stack, self.user, message_id)
+            .await
+            .is_empty())
+    }
+}
