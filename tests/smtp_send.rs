@@ -274,3 +274,78 @@ async fn a_server_without_starttls_is_refused_before_any_credential() {
         "the client sent something in clear text after EHLO"
     );
 }
+
+/// Scripted peer: answers STARTTLS with `220` and, in the same packet, a
+/// forged reply meant to be read after the handshake (CVE-2011-0411).
+#[tokio::test]
+async fn data_injected_before_the_tls_handshake_is_refused() {
+    let Some(stack) = common::stack("smtp_send::injection") else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let mut io = BufReader::new(sock);
+        io.get_mut().write_all(b"220 fake ESMTP\r\n").await.unwrap();
+        let mut line = String::new();
+        io.read_line(&mut line).await.unwrap();
+        io.get_mut()
+            .write_all(b"250-fake\r\n250 STARTTLS\r\n")
+            .await
+            .unwrap();
+        line.clear();
+        io.read_line(&mut line).await.unwrap();
+        io.get_mut()
+            .write_all(b"220 go ahead\r\n250 2.7.0 forged\r\n")
+            .await
+            .unwrap();
+        let mut rest = Vec::new();
+        let _ = tokio::io::AsyncReadExt::read_to_end(&mut io, &mut rest).await;
+    });
+    let mut s = settings(&stack, "ALICE_USER", Security::StartTls);
+    s.host = "127.0.0.1".into();
+    s.port = port;
+    let built = draft(&stack, "injection").build(now()).unwrap();
+    let err = submit(&s, tls_config(&stack), &built.envelope, &built.bytes)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::StartTlsInjection), "{err:?}");
+}
+
+/// Scripted peer that accepts the connection and never greets: the wait is
+/// bounded and reported as a timeout of the greeting.
+#[tokio::test]
+async fn a_silent_server_is_a_bounded_wait() {
+    let Some(stack) = common::stack("smtp_send::silent") else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let mut sock = sock;
+        let mut rest = Vec::new();
+        let _ = tokio::io::AsyncReadExt::read_to_end(&mut sock, &mut rest).await;
+    });
+    let mut s = settings(&stack, "ALICE_USER", Security::StartTls);
+    s.host = "127.0.0.1".into();
+    s.port = port;
+    s.timeouts.command = std::time::Duration::from_millis(300);
+    let built = draft(&stack, "silent").build(now()).unwrap();
+    let err = submit(&s, tls_config(&stack), &built.envelope, &built.bytes)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                stage: Stage::Greeting
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(!err.is_permanent());
+    peer.abort();
+}

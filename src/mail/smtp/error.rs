@@ -9,6 +9,7 @@ pub enum Stage {
     Greeting,
     Ehlo,
     StartTls,
+    TlsHandshake,
     Auth,
     MailFrom,
     RcptTo { recipient: String },

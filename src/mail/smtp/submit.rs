@@ -85,7 +85,7 @@ pub async fn submit(
         .map_err(|_| Error::ServerName(settings.host.clone()))?;
     let tls_stream = bounded(
         t.command,
-        Stage::StartTls,
+        Stage::TlsHandshake,
         TlsConnector::from(tls).connect(name, tcp),
     )
     .await?
