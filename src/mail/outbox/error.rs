@@ -13,6 +13,8 @@ pub enum Error {
     NotFound { id: String },
     #[error("the message {id} changed under us (expected version {expected})")]
     Conflict { id: String, expected: u64 },
+    #[error("the outbox service has stopped")]
+    Stopped,
     #[error("the message {id} cannot go from {from} to {to}")]
     BadTransition {
         id: String,
@@ -24,7 +26,7 @@ pub enum Error {
 impl HasKind for Error {
     fn kind(&self) -> ErrorKind {
         match self {
-            Error::Store(_) | Error::Conflict { .. } => ErrorKind::Store,
+            Error::Store(_) | Error::Conflict { .. } | Error::Stopped => ErrorKind::Store,
             Error::Exists { .. } | Error::BadTransition { .. } => ErrorKind::Invalid,
             Error::NotFound { .. } => ErrorKind::NotFound,
         }

@@ -18,6 +18,7 @@
 
 mod engine;
 mod error;
+mod handle;
 mod memory;
 mod record;
 mod smtp_transport;
@@ -26,8 +27,9 @@ mod traits;
 
 pub use engine::{Outbox, Outcome, RetryPolicy};
 pub use error::Error;
+pub use handle::{OutboxHandle, spawn_outbox};
 pub use memory::MemoryOutboxStore;
-pub use record::{OutboxRecord, OutboxState};
+pub use record::{OutboxEntry, OutboxRecord, OutboxState};
 pub use smtp_transport::SmtpTransport;
 pub use traits::{OutboxStore, SendFailure, SentChecker, Transport};
 

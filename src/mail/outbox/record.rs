@@ -85,3 +85,32 @@ impl std::fmt::Debug for OutboxRecord {
             .finish_non_exhaustive()
     }
 }
+
+/// What callers see of a record: no message content (it stays with the
+/// owner), enough for a listing or `--json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxEntry {
+    pub message_id: String,
+    pub recipients: Vec<String>,
+    pub state: OutboxState,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub size: usize,
+}
+
+impl From<&OutboxRecord> for OutboxEntry {
+    fn from(r: &OutboxRecord) -> Self {
+        Self {
+            message_id: r.message_id.clone(),
+            recipients: r.envelope.recipients.clone(),
+            state: r.state.clone(),
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            last_error: r.last_error.clone(),
+            created_at: r.created_at,
+            size: r.bytes.len(),
+        }
+    }
+}
