@@ -5,6 +5,8 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+pub mod send;
+
 /// Exit codes every command follows.
 pub mod exit {
     pub const OK: u8 = 0;
