@@ -254,7 +254,7 @@ async fn outbox<S: OutboxStore, T: Transport, C: SentChecker>(
 
 fn outcome_id(o: &Outcome) -> &str {
     match o {
-        Outcome::Sent { message_id }
+        Outcome::Sent { message_id, .. }
         | Outcome::AlreadySent { message_id }
         | Outcome::Deferred { message_id, .. }
         | Outcome::Failed { message_id, .. }

@@ -40,7 +40,10 @@ impl RetryPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Accepted by the server in this pass.
-    Sent { message_id: String },
+    Sent {
+        message_id: String,
+        server_reply: String,
+    },
     /// Found already in Sent: the earlier attempt had gone through.
     AlreadySent { message_id: String },
     /// Will be retried at `next_attempt_at`.
@@ -158,7 +161,7 @@ impl<S: OutboxStore> Outbox<S> {
         record.version += 1;
 
         match transport.send(&record.envelope, &record.bytes).await {
-            Ok(()) => {
+            Ok(server_reply) => {
                 record.state = if self.server_files_sent {
                     OutboxState::Done
                 } else {
@@ -167,7 +170,10 @@ impl<S: OutboxStore> Outbox<S> {
                 record.outcome_unknown = false;
                 record.last_error = None;
                 self.store.update(record).await?;
-                Ok(Outcome::Sent { message_id })
+                Ok(Outcome::Sent {
+                    message_id,
+                    server_reply,
+                })
             }
             Err(f) => self.after_failure(record, f, now).await,
         }
@@ -207,6 +213,14 @@ impl<S: OutboxStore> Outbox<S> {
             reason: f.reason,
             next_attempt_at,
         })
+    }
+
+    /// Messages accepted by the server whose copy must still be appended to
+    /// the Sent folder (then [`Outbox::mark_filed`]).
+    pub async fn awaiting_filing(&self) -> Result<Vec<OutboxRecord>, Error> {
+        let mut v = self.store.list().await?;
+        v.retain(|r| r.state == OutboxState::Sent);
+        Ok(v)
     }
 
     /// After the copy was appended to Sent: `Sent → Done`.

@@ -27,6 +27,9 @@ enum Request {
         now: i64,
         reply: oneshot::Sender<Result<Vec<Outcome>, Error>>,
     },
+    AwaitingFiling {
+        reply: oneshot::Sender<Result<Vec<ToFile>, Error>>,
+    },
     MarkFiled {
         id: String,
         reply: oneshot::Sender<Result<(), Error>>,
@@ -40,6 +43,12 @@ enum Request {
         now: i64,
         reply: oneshot::Sender<Result<(), Error>>,
     },
+}
+
+/// An accepted message whose copy belongs in the Sent folder.
+pub struct ToFile {
+    pub message_id: String,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Clone)]
@@ -77,6 +86,17 @@ where
                         Ok(()) => outbox.process_due(&transport, &checker, now).await,
                         Err(e) => Err(e),
                     };
+                    let _ = reply.send(r);
+                }
+                Request::AwaitingFiling { reply } => {
+                    let r = outbox.awaiting_filing().await.map(|v| {
+                        v.into_iter()
+                            .map(|r| ToFile {
+                                message_id: r.message_id,
+                                bytes: r.bytes,
+                            })
+                            .collect()
+                    });
                     let _ = reply.send(r);
                 }
                 Request::MarkFiled { id, reply } => {
@@ -128,6 +148,11 @@ impl OutboxHandle {
     /// Makes every queued message due and runs a pass ("send now").
     pub async fn flush(&self, now: i64) -> Result<Vec<Outcome>, Error> {
         self.ask(|reply| Request::Flush { now, reply }).await
+    }
+
+    /// Each accepted message to APPEND to Sent.
+    pub async fn awaiting_filing(&self) -> Result<Vec<ToFile>, Error> {
+        self.ask(|reply| Request::AwaitingFiling { reply }).await
     }
 
     pub async fn mark_filed(&self, id: &str) -> Result<(), Error> {
@@ -183,12 +208,13 @@ mod tests {
         h.enqueue(built, 0).await.unwrap();
         assert_eq!(h2.list().await.unwrap()[0].state, OutboxState::Queued);
         let out = h2.flush(0).await.unwrap();
-        assert_eq!(
-            out,
-            [Outcome::Sent {
-                message_id: "1@x.test".into()
-            }]
+        assert!(
+            matches!(out.as_slice(), [Outcome::Sent { message_id, .. }] if message_id == "1@x.test"),
+            "{out:?}"
         );
+        let to_file = h.awaiting_filing().await.unwrap();
+        assert_eq!(to_file.len(), 1);
+        assert_eq!(to_file[0].message_id, "1@x.test");
         h.mark_filed("1@x.test").await.unwrap();
         assert_eq!(h.list().await.unwrap()[0].state, OutboxState::Done);
         assert_eq!(t.delivered(), ["1@x.test"]);

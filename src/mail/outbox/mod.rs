@@ -27,7 +27,7 @@ mod traits;
 
 pub use engine::{Outbox, Outcome, RetryPolicy};
 pub use error::Error;
-pub use handle::{OutboxHandle, spawn_outbox};
+pub use handle::{OutboxHandle, ToFile, spawn_outbox};
 pub use memory::MemoryOutboxStore;
 pub use record::{OutboxEntry, OutboxRecord, OutboxState};
 pub use smtp_transport::SmtpTransport;

@@ -14,10 +14,10 @@ pub struct SmtpTransport {
 }
 
 impl Transport for SmtpTransport {
-    async fn send(&self, envelope: &Envelope, bytes: &[u8]) -> Result<(), SendFailure> {
+    async fn send(&self, envelope: &Envelope, bytes: &[u8]) -> Result<String, SendFailure> {
         smtp::submit(&self.settings, self.tls.clone(), envelope, bytes)
             .await
-            .map(|_| ())
+            .map(|accepted| accepted.reply)
             .map_err(|e| SendFailure {
                 permanent: e.is_permanent(),
                 outcome_unknown: e.may_have_been_delivered(),

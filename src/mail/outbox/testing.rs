@@ -112,7 +112,7 @@ impl<T: Transport> Transport for CrashingTransport<T> {
         &self,
         envelope: &Envelope,
         bytes: &[u8],
-    ) -> impl Future<Output = Result<(), SendFailure>> + Send {
+    ) -> impl Future<Output = Result<String, SendFailure>> + Send {
         let crashed = self.switch.step();
         async move {
             if !crashed {
@@ -156,7 +156,7 @@ impl Transport for RecordingTransport {
         &self,
         _envelope: &Envelope,
         bytes: &[u8],
-    ) -> impl Future<Output = Result<(), SendFailure>> + Send {
+    ) -> impl Future<Output = Result<String, SendFailure>> + Send {
         let failure = self
             .failures
             .lock()
@@ -166,10 +166,11 @@ impl Transport for RecordingTransport {
             Some(f) => Err(f),
             None => {
                 let id = message_id_of(bytes).unwrap_or_default();
+                let reply = format!("250 2.0.0 Ok: queued <{id}>");
                 if let Ok(mut d) = self.delivered.lock() {
                     d.push(id);
                 }
-                Ok(())
+                Ok(reply)
             }
         };
         std::future::ready(result)

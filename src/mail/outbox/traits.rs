@@ -37,11 +37,12 @@ pub struct SendFailure {
 }
 
 pub trait Transport: Send + Sync {
+    /// Ok carries the server's final reply (its queue id), for the audit trail.
     fn send(
         &self,
         envelope: &Envelope,
         bytes: &[u8],
-    ) -> impl Future<Output = Result<(), SendFailure>> + Send;
+    ) -> impl Future<Output = Result<String, SendFailure>> + Send;
 }
 
 /// Answers "is a message with this Message-ID already in the Sent folder?"
