@@ -6,6 +6,9 @@
 use super::{Error, OutboxRecord, OutboxState, OutboxStore, SendFailure, SentChecker, Transport};
 use crate::mail::compose::BuiltMessage;
 
+/// Longest wait for the Sent-folder check before deciding "unverified".
+const SENT_CHECK_BOUND: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Exponential backoff for transient failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -127,7 +130,19 @@ impl<S: OutboxStore> Outbox<S> {
     ) -> Result<Outcome, Error> {
         let message_id = record.message_id.clone();
         if record.outcome_unknown || matches!(record.state, OutboxState::Sending { .. }) {
-            match checker.is_sent(&message_id).await {
+            // Bounded here too: a checker stuck on a dead IMAP session must
+            // not stall the whole queue.
+            let answer = tokio::time::timeout(SENT_CHECK_BOUND, checker.is_sent(&message_id))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(SendFailure {
+                        permanent: false,
+                        outcome_unknown: true,
+                        kind: crate::error::ErrorKind::Timeout,
+                        reason: "the Sent folder did not answer in time".into(),
+                    })
+                });
+            match answer {
                 Ok(true) => {
                     // It is in Sent, so it is filed too.
                     record.state = OutboxState::Done;
