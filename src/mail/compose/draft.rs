@@ -350,3 +350,29 @@ mod tests {
         assert!(matches!(d.build(0), Err(Error::BadHeaderValue { .. })));
     }
 }
+
+#[cfg(test)]
+mod injection_tests {
+    use super::*;
+    use mail_parser::MessageParser;
+
+    #[test]
+    fn line_breaks_in_subject_and_names_cannot_forge_headers() {
+        let d = Draft {
+            from: Some(Mailbox::new(Some("Eve\r\nX-Forged: 1"), "alice@example.test").unwrap()),
+            to: vec![Mailbox::parse("bob@example.test").unwrap()],
+            subject: "Objet\r\nBcc: evil@example.test\r\nX-Forged: 2".into(),
+            body: "x".into(),
+            ..Draft::default()
+        };
+        let built = d.build(0).unwrap();
+        let msg = MessageParser::default().parse(&built.bytes).unwrap();
+        assert!(msg.header("Bcc").is_none());
+        assert!(
+            msg.header_raw("X-Forged").is_none(),
+            "{}",
+            String::from_utf8_lossy(&built.bytes)
+        );
+        assert_eq!(built.envelope.recipients, ["bob@example.test"]);
+    }
+}
