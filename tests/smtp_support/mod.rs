@@ -33,6 +33,11 @@ pub fn tls_config(stack: &Stack) -> Arc<rustls::ClientConfig> {
     Arc::new(config)
 }
 
+/// The submission host (`SMTP_HOST`, else the IMAP host: one machine here).
+pub fn smtp_host(stack: &Stack) -> String {
+    stack.get_opt("SMTP_HOST").unwrap_or_else(|| host(stack))
+}
+
 pub fn host(stack: &Stack) -> String {
     stack
         .get_opt("IMAP_HOST")
@@ -45,7 +50,7 @@ pub fn settings(stack: &Stack, user: &str, security: Security) -> SmtpSettings {
         Security::ImplicitTls => ("SMTPS_PORT", password_of(stack, user)),
     };
     SmtpSettings {
-        host: host(stack),
+        host: smtp_host(stack),
         port: stack.port(port_key),
         security,
         auth: SmtpAuth::Password {
