@@ -6,6 +6,7 @@ pub mod card;
 pub mod directory;
 pub mod message;
 pub mod records;
+pub mod send;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

@@ -1,6 +1,11 @@
 //! Mail: MIME parsing and rendering, sanitising, threads, XDM, IMAP, SMTP, outbox.
+
+pub mod compose;
+pub mod mdn;
 pub mod mime;
+pub mod outbox;
 pub mod render;
 pub mod search;
+pub mod smtp;
 pub mod thread;
 pub mod xdm;
