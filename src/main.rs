@@ -60,6 +60,10 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                     None
                 }
             };
+            let index_root = paths.profiles_dir.join("directory");
+            if cachet::directory::Index::open(&index_root).is_ok() {
+                services.directory = cachet::directory::DirectoryHandle::spawn(index_root).ok();
+            }
             let launch = Launch {
                 services,
                 card_events,
@@ -92,6 +96,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                     ),
                 )),
                 demo_card: Some(simulator),
+                directory: Some(demo_directory(seed)?),
                 progress: None,
             };
             let session = SessionInfo {
@@ -243,6 +248,31 @@ fn directory_api(
     }))
 }
 
+/// The demo's generated directory (20 000 activity rows of fictional
+/// practitioners), built once in a temporary folder and reused afterwards.
+fn demo_directory(seed: u64) -> anyhow::Result<cachet::directory::DirectoryHandle> {
+    let base = std::env::temp_dir().join(format!(
+        "cachet-demo-directory-{}-{seed}",
+        rustix::process::getuid().as_raw()
+    ));
+    let root = base.join("index");
+    if cachet::directory::Index::open(&root).is_err() {
+        let generated = cachet::directory::generate::generate(20_000, seed, &base.join("files"))
+            .map_err(|e| anyhow::anyhow!("generating the demo directory: {e}"))?;
+        cachet::directory::import_files(
+            &root,
+            &[generated.activity_file, generated.mailbox_file],
+            &cachet::directory::ImportOptions {
+                max_malformed_details: 10,
+            },
+            &mut |_| {},
+        )
+        .map_err(|e| anyhow::anyhow!("importing the demo directory: {e}"))?;
+    }
+    cachet::directory::DirectoryHandle::spawn(root)
+        .map_err(|e| anyhow::anyhow!("the demo directory: {e}"))
+}
+
 fn load_settings(paths: &Paths) -> anyhow::Result<Settings> {
     Settings::load(&paths.config_file).map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -304,6 +334,7 @@ fn run_tui(
         state.login.reader_present = card_events.is_some();
     }
     state.records.available = services.records.is_some();
+    state.directory.available = services.directory.is_some();
     state.records.test_profile |= settings.records.as_ref().is_some_and(|r| r.test_profile);
     let ui = UiContext {
         theme: built.theme,

@@ -67,6 +67,12 @@ pub enum ComposeCmd {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DirectoryCmd {
+    WriteTo,
+    FocusSearch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordsCmd {
     ChoosePatient,
     BreakGlass,
@@ -81,6 +87,7 @@ pub enum Command {
     Reader(ReaderCmd),
     Compose(ComposeCmd),
     Records(RecordsCmd),
+    Directory(DirectoryCmd),
 }
 
 /// One registered command.
@@ -101,6 +108,7 @@ macro_rules! registry {
 
 use AppCmd as A;
 use ComposeCmd as C;
+use DirectoryCmd as Y;
 use GoCmd as G;
 use ListCmd as L;
 use MailboxCmd as M;
@@ -142,6 +150,8 @@ registry! {
     "reader.prev_message" => Command::Reader(R::PrevMessage), CmdPrevMessage;
     "reader.reply" => Command::Reader(R::Reply), CmdReply;
     "compose.edit_body" => Command::Compose(C::EditBody), CmdEditBody;
+    "directory.write_to" => Command::Directory(Y::WriteTo), CmdDirectoryWriteTo;
+    "directory.search" => Command::Directory(Y::FocusSearch), CmdDirectorySearch;
     "records.patient" => Command::Records(D::ChoosePatient), CmdRecordsPatient;
     "records.break_glass" => Command::Records(D::BreakGlass), CmdRecordsBreakGlass;
 }

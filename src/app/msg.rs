@@ -52,6 +52,10 @@ pub enum Msg {
     },
     /// Readers and cards coming and going, PIN outcomes (never the PIN).
     Card(crate::card::CardEvent),
+    DirectoryResults {
+        generation: u64,
+        result: Result<Vec<crate::directory::model::Entry>, String>,
+    },
     RecordsListed {
         generation: u64,
         result: Result<Vec<DocumentEntry>, String>,
@@ -101,6 +105,10 @@ pub enum Effect {
     DropSecrets,
     /// Demo only: pull out or put back the simulated card.
     ToggleDemoCard,
+    SearchDirectory {
+        query: Box<crate::directory::search::Query>,
+        generation: u64,
+    },
     FindRecords {
         query: Box<DocumentQuery>,
         generation: u64,

@@ -44,6 +44,7 @@ pub struct Services {
     pub mail: Option<Arc<dyn MailSource>>,
     pub card: Option<Arc<dyn CardSession>>,
     pub records: Option<Arc<super::records_service::RecordsService>>,
+    pub directory: Option<crate::directory::DirectoryHandle>,
     /// In the demo: the simulated card, which F12 pulls out and puts back.
     pub demo_card: Option<crate::card::sim::Simulator>,
     /// Background work reports here; the status bar shows it as a gauge.
@@ -282,6 +283,16 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
             if let Some(card) = services.card.clone() {
                 card.lock();
             }
+        }
+        Effect::SearchDirectory { query, generation } => {
+            let Some(directory) = services.directory.clone() else {
+                return;
+            };
+            tokio::spawn(async move {
+                let reply = directory.search(*query, generation).await;
+                let result = reply.result.map_err(|e| e.to_string());
+                let _ = tx.send(Msg::DirectoryResults { generation, result });
+            });
         }
         Effect::FindRecords { query, generation } => {
             let Some(records) = services.records.clone() else {

@@ -5,8 +5,8 @@ use super::keymap::{Keymap, Scope};
 use super::keys::KeyPress;
 use super::msg::Progress;
 use crate::ui::screens::{
-    audit::AuditState, compose::ComposeState, help::HelpState, login::LoginState,
-    mailbox::MailboxState, reader::ReaderState, records::RecordsState,
+    audit::AuditState, compose::ComposeState, directory::DirectoryState, help::HelpState,
+    login::LoginState, mailbox::MailboxState, reader::ReaderState, records::RecordsState,
 };
 use std::time::{Duration, Instant};
 
@@ -151,6 +151,7 @@ pub struct State {
     pub help: HelpState,
     pub audit: AuditState,
     pub records: RecordsState,
+    pub directory: DirectoryState,
     /// Counter for requests whose answers may come back out of order.
     pub next_generation: u64,
     pub quitting: bool,
@@ -181,6 +182,7 @@ impl State {
             help: HelpState::default(),
             audit: AuditState::default(),
             records: RecordsState::default(),
+            directory: DirectoryState::default(),
             next_generation: 1,
             quitting: false,
             has_mail,

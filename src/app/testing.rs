@@ -65,6 +65,8 @@ pub struct Harness {
     pub mail: DemoMailbox,
     pub card: ScriptedCard,
     pub records: crate::demo::records::DemoRecords,
+    /// A generated directory index, when the test asked for one.
+    pub directory: Option<(crate::directory::Index, tempfile_free::Folder)>,
     pub clock: Instant,
     /// Effects that a real runtime would have performed outside `update`.
     pub outside: Vec<String>,
@@ -98,6 +100,7 @@ impl Harness {
             mail: crate::demo::generate(NOW, 2026),
             card: ScriptedCard::default(),
             records: crate::demo::records::DemoRecords::new(),
+            directory: None,
             clock: Instant::now(),
             outside: Vec::new(),
         };
@@ -109,6 +112,31 @@ impl Harness {
     pub fn send(&mut self, msg: Msg) {
         let effects = update(&mut self.state, msg, self.clock);
         self.settle(effects);
+    }
+
+    /// Adds a generated directory of `rows` activity rows (fictional people).
+    pub fn with_directory(mut self, rows: u64) -> Harness {
+        let folder = tempfile_free::Folder::new("harness-directory");
+        let generated = crate::directory::generate::generate(rows, 7, &folder.path.join("files"));
+        let index = generated.ok().and_then(|g| {
+            let root = folder.path.join("index");
+            let options = crate::directory::ImportOptions {
+                max_malformed_details: 1,
+            };
+            crate::directory::import_files(
+                &root,
+                &[g.activity_file, g.mailbox_file],
+                &options,
+                &mut |_| {},
+            )
+            .ok()?;
+            crate::directory::Index::open(&root).ok()
+        });
+        if let Some(index) = index {
+            self.directory = Some((index, folder));
+            self.state.directory.available = true;
+        }
+        self
     }
 
     pub fn key(&mut self, key: &str) {
@@ -140,6 +168,14 @@ impl Harness {
                 Effect::SetFlags { id, flags } => {
                     self.mail.set_flags(id, flags);
                     None
+                }
+                Effect::SearchDirectory { query, generation } => {
+                    self.directory
+                        .as_ref()
+                        .map(|(index, _)| Msg::DirectoryResults {
+                            generation,
+                            result: index.search(&query).map_err(|e| e.to_string()),
+                        })
                 }
                 Effect::FindRecords { query, generation } => Some(Msg::RecordsListed {
                     generation,
@@ -206,4 +242,31 @@ pub fn variants(setup: impl Fn(&mut Harness)) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// A scratch folder removed on drop (the library has no tempfile dependency).
+pub mod tempfile_free {
+    use std::path::PathBuf;
+
+    pub struct Folder {
+        pub path: PathBuf,
+    }
+
+    impl Folder {
+        pub fn new(label: &str) -> Folder {
+            let path = std::env::temp_dir().join(format!(
+                "cachet-{label}-{}-{:x}",
+                std::process::id(),
+                fastrand::u64(..)
+            ));
+            let _ = std::fs::create_dir_all(&path);
+            Folder { path }
+        }
+    }
+
+    impl Drop for Folder {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
 }

@@ -13,7 +13,7 @@ use super::msg::{Effect, MouseInput, Msg};
 use super::palette::{self, PaletteOutcome};
 use super::state::{Level, Notification, PaletteState, Screen, State};
 use crate::ui::layout::{Areas, MailboxAreas, row_at};
-use crate::ui::screens::{compose, help, login, mailbox, reader, records};
+use crate::ui::screens::{compose, directory, help, login, mailbox, reader, records};
 use std::time::Instant;
 
 /// Applies one message. `now` is the clock reading for this message (an input,
@@ -79,6 +79,10 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             state.login.tries_left = Some(tries_left);
             Vec::new()
         }
+        Msg::DirectoryResults { generation, result } => {
+            directory::on_results(state, generation, result);
+            Vec::new()
+        }
         Msg::RecordsListed { generation, result } => {
             records::on_listed(state, generation, result);
             Vec::new()
@@ -125,6 +129,13 @@ fn on_key(state: &mut State, key: KeyPress) -> Vec<Effect> {
     }
     if state.screen == Screen::Records
         && let Some(effects) = records::on_key(state, &key)
+    {
+        return effects;
+    }
+    if state.screen == Screen::Directory
+        && state.palette.is_none()
+        && state.pending_keys.is_empty()
+        && let Some(effects) = directory::on_key(state, &key)
     {
         return effects;
     }
@@ -194,7 +205,9 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
                 Vec::new()
             }
             AppCmd::Back => {
-                if !(state.screen == Screen::Records && records::close_viewer(state)) {
+                if !(state.screen == Screen::Records && records::close_viewer(state))
+                    && !directory::back_to_field(state)
+                {
                     state.back();
                 }
                 Vec::new()
@@ -210,18 +223,23 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
                 GoCmd::Compose => Screen::Compose,
             };
             state.go(screen);
+            if screen == Screen::Directory {
+                state.directory.typing = true;
+            }
             Vec::new()
         }
         Command::List(list) => match state.screen {
             Screen::Mailbox => mailbox::on_list(state, list),
             Screen::Help => help::on_list(state, list),
             Screen::Records => records::on_list(state, list),
+            Screen::Directory => directory::on_list(state, list),
             _ => Vec::new(),
         },
         Command::Mailbox(cmd) => mailbox::on_command(state, cmd),
         Command::Reader(cmd) => reader::on_command(state, cmd),
         Command::Compose(cmd) => compose::on_command(state, cmd),
         Command::Records(cmd) => records::on_command(state, cmd),
+        Command::Directory(cmd) => directory::on_command(state, cmd),
     }
 }
 

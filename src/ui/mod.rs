@@ -43,7 +43,9 @@ pub fn view(frame: &mut Frame, state: &State, ui: &UiContext) {
         }
         Screen::Reader => screens::reader::view::draw(frame, areas.body, &state.reader, ui),
         Screen::Compose => screens::compose::view::draw(frame, areas.body, &state.compose, ui),
-        Screen::Directory => screens::directory::view::draw(frame, areas.body, ui),
+        Screen::Directory => {
+            screens::directory::view::draw(frame, areas.body, &state.directory, ui)
+        }
         Screen::Records => screens::records::view::draw(frame, areas.body, &state.records, ui),
         Screen::Audit => screens::audit::view::draw(frame, areas.body, ui),
         Screen::Help => {

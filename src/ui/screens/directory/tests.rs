@@ -1,10 +1,141 @@
-//! Snapshots of the directory screen at 80x24 and 60x20, in French and English.
+//! The directory screen: snapshots, as-you-type search with typos and
+//! filters, detail, "write to", stale answers.
+
+use crate::app::i18n::Lang;
+use crate::app::msg::Msg;
+use crate::app::state::Screen;
+use crate::app::testing::{Harness, variants};
+use crate::directory::search::Query;
 
 #[test]
 fn snapshots() {
-    for (variant, screen) in crate::app::testing::variants(|h| {
-        h.keys("g d");
-    }) {
+    for (variant, screen) in variants(|h| h.keys("g d")) {
         insta::assert_snapshot!(format!("directory_{variant}"), screen);
     }
+}
+
+fn type_text(h: &mut Harness, text: &str) {
+    for c in text.chars() {
+        h.key(
+            if c == ' ' { "space" } else { "" }
+                .is_empty()
+                .then(|| c.to_string())
+                .as_deref()
+                .unwrap_or("space"),
+        );
+    }
+}
+
+/// A practitioner of the generated data with a mailbox and a long enough name.
+fn someone(h: &Harness) -> crate::directory::model::Entry {
+    let (index, _) = h.directory.as_ref().expect("a directory");
+    let query = Query {
+        department: Some("75".into()),
+        with_mailbox: true,
+        limit: 500,
+        ..Query::default()
+    };
+    index
+        .search(&query)
+        .expect("search")
+        .into_iter()
+        .find(|e| {
+            e.family_name.chars().count() >= 6 && e.family_name.chars().all(|c| c.is_alphabetic())
+        })
+        .expect("someone in Paris with a mailbox")
+}
+
+#[test]
+fn typo_without_accents_then_filter_then_write_to() {
+    let mut h = Harness::demo(Lang::Fr, 100, 30).with_directory(4000);
+    let target = someone(&h);
+    let plain = deunicode::deunicode(&target.family_name).to_lowercase();
+    // Swap two letters in the middle: a typo.
+    let mut chars: Vec<char> = plain.chars().collect();
+    chars.swap(2, 3);
+    let typo: String = chars.into_iter().collect();
+
+    h.keys("g d");
+    assert!(h.state.directory.typing, "the search field has the keys");
+    type_text(&mut h, &format!("{typo} dept:75"));
+    let found = h
+        .state
+        .directory
+        .results
+        .iter()
+        .position(|e| e.idnps == target.idnps);
+    assert!(
+        found.is_some(),
+        "{typo} finds {} in the 75",
+        target.family_name
+    );
+    assert!(
+        h.state
+            .directory
+            .results
+            .iter()
+            .all(|e| e.activities.iter().any(|a| a.department == "75"))
+    );
+
+    h.key("enter");
+    assert!(!h.state.directory.typing, "Enter moves to the results");
+    for _ in 0..found.unwrap_or(0) {
+        h.key("j");
+    }
+    h.key("enter");
+    assert!(h.state.directory.detail);
+    let screen = h.render();
+    assert!(screen.contains(&target.mailboxes[0].address), "{screen}");
+    h.key("w");
+    assert_eq!(h.state.screen, Screen::Compose);
+    assert!(h.state.compose.to.contains(&target.mailboxes[0].address));
+}
+
+#[test]
+fn every_keystroke_asks_again_and_stale_answers_are_dropped() {
+    let mut h = Harness::demo(Lang::Fr, 100, 30).with_directory(1000);
+    h.keys("g d");
+    type_text(&mut h, "mar");
+    let now = h.state.directory.results.clone();
+    assert!(!now.is_empty());
+    h.send(Msg::DirectoryResults {
+        generation: 1,
+        result: Ok(Vec::new()),
+    });
+    assert_eq!(
+        h.state.directory.results, now,
+        "an answer to an older prefix changes nothing"
+    );
+    h.key("esc");
+    assert!(h.state.directory.input.is_empty() && h.state.directory.results.is_empty());
+    h.key("esc");
+    assert_eq!(
+        h.state.screen,
+        Screen::Mailbox,
+        "Esc on an empty field leaves the screen"
+    );
+}
+
+#[test]
+fn results_snapshot() {
+    for (lang, code) in [(Lang::Fr, "fr"), (Lang::En, "en")] {
+        let mut h = Harness::demo(lang, 100, 30).with_directory(2000);
+        h.keys("g d");
+        type_text(&mut h, "mar dept:69");
+        h.key("enter");
+        h.key("enter");
+        insta::assert_snapshot!(format!("directory_results_{code}_100x30"), h.render());
+    }
+}
+
+#[test]
+fn filters_parse_from_the_field() {
+    let q =
+        super::parse_query("dupont jean dept:2A prof:infirmier spe:cardio ville:Lyon cp:69003 x:y");
+    assert_eq!(q.text, "dupont jean x:y");
+    assert_eq!(q.department.as_deref(), Some("2A"));
+    assert_eq!(q.profession.as_deref(), Some("infirmier"));
+    assert_eq!(q.speciality.as_deref(), Some("cardio"));
+    assert_eq!(q.city.as_deref(), Some("Lyon"));
+    assert_eq!(q.postcode.as_deref(), Some("69003"));
 }
