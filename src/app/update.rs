@@ -205,9 +205,12 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
                 Vec::new()
             }
             AppCmd::Back => {
-                if !(state.screen == Screen::Records && records::close_viewer(state))
-                    && !directory::back_to_field(state)
-                {
+                // The innermost thing closes first: an open document, then the
+                // directory's result list, then the screen.
+                let closed_inside = (state.screen == Screen::Records
+                    && records::close_viewer(state))
+                    || directory::back_to_field(state);
+                if !closed_inside {
                     state.back();
                 }
                 Vec::new()
