@@ -161,14 +161,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Entry>> {
         let keys = self.keys()?;
-        let lo = match range.from {
-            Some(f) => Bound::Included(key(tree, &[f])),
-            None => Bound::Included(vec![tree as u8]),
-        };
-        let hi = match range.to {
-            Some(t) => Bound::Excluded(key(tree, &[t])),
-            None => Bound::Excluded(vec![tree as u8 + 1]),
-        };
+        let (lo, hi) = bounds(tree, range);
         let iter = self.db.range::<Vec<u8>, _>((lo, hi));
         let mut out = Vec::with_capacity(limit.min(1024));
         let mut push = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<bool> {
@@ -199,17 +192,21 @@ impl Store {
         Ok(out)
     }
 
+    /// Up to `limit` key tails of `tree` in the range, ascending (no decryption).
+    pub fn tails(&self, tree: Tree, range: TailRange<'_>, limit: usize) -> Result<Vec<Vec<u8>>> {
+        self.keys()?;
+        let (lo, hi) = bounds(tree, range);
+        let mut out = Vec::new();
+        for item in self.db.range::<Vec<u8>, _>((lo, hi)).keys().take(limit) {
+            out.push(item?[1..].to_vec());
+        }
+        Ok(out)
+    }
+
     /// Number of keys of `tree` in the tail range (no decryption).
     pub fn count(&self, tree: Tree, range: TailRange<'_>) -> Result<usize> {
         self.keys()?;
-        let lo = match range.from {
-            Some(f) => Bound::Included(key(tree, &[f])),
-            None => Bound::Included(vec![tree as u8]),
-        };
-        let hi = match range.to {
-            Some(t) => Bound::Excluded(key(tree, &[t])),
-            None => Bound::Excluded(vec![tree as u8 + 1]),
-        };
+        let (lo, hi) = bounds(tree, range);
         let mut n = 0;
         for item in self.db.range::<Vec<u8>, _>((lo, hi)) {
             item?;
@@ -232,6 +229,18 @@ impl Store {
     pub(crate) fn raw_contains(&self, full_key: &[u8]) -> Result<bool> {
         Ok(self.db.contains_key(full_key)?)
     }
+}
+
+fn bounds(tree: Tree, range: TailRange<'_>) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let lo = match range.from {
+        Some(f) => Bound::Included(key(tree, &[f])),
+        None => Bound::Included(vec![tree as u8]),
+    };
+    let hi = match range.to {
+        Some(t) => Bound::Excluded(key(tree, &[t])),
+        None => Bound::Excluded(vec![tree as u8 + 1]),
+    };
+    (lo, hi)
 }
 
 /// A decrypted entry of a scan: key tail (after the tree byte) and value.

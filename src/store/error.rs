@@ -69,7 +69,7 @@ impl Error {
         }
     }
 
-    pub(crate) fn integrity(what: impl Into<String>) -> Self {
+    pub fn integrity(what: impl Into<String>) -> Self {
         Error::Integrity { what: what.into() }
     }
 }
