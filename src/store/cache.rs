@@ -55,6 +55,12 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// Stages a setting.
+    pub fn put_setting<T: Serialize>(&mut self, name: &str, value: &T) -> Result<()> {
+        let t = short_hash(self.keys(), "setting", name.as_bytes())?;
+        self.put(Tree::Settings, &t, &serde_json::to_vec(value)?)
+    }
+
     /// Stages a raw message body.
     pub fn put_body(&mut self, folder: FolderRef<'_>, uid: u32, body: &[u8]) -> Result<()> {
         let f = folder_id(self.keys(), folder)?;
@@ -278,9 +284,8 @@ impl Store {
     }
 
     pub fn put_setting<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
-        let t = short_hash(self.keys()?, "setting", name.as_bytes())?;
         let mut b = self.batch()?;
-        b.put(Tree::Settings, &t, &serde_json::to_vec(value)?)?;
+        b.put_setting(name, value)?;
         b.commit(Durability::Flush)
     }
 

@@ -8,7 +8,7 @@
 //! which returns only the key to this process. The software unwrapper exists
 //! for tests and the demo: its private key lives in memory only.
 
-use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use zeroize::Zeroizing;
 
 use super::error::{Error, Result};
@@ -66,6 +66,28 @@ impl SoftwareUnwrapper {
             holder: holder.to_string(),
             key,
         })
+    }
+}
+
+impl SoftwareUnwrapper {
+    /// Loads a key saved with [`to_pkcs8_der`](Self::to_pkcs8_der) (tests
+    /// that span processes, the demo).
+    pub fn from_pkcs8_der(holder: &str, der: &[u8]) -> Result<Self> {
+        let key = rsa::PrivateKey::from_pkcs8_der(der).map_err(|_| Error::Invalid {
+            reason: "not a PKCS#8 RSA private key".into(),
+        })?;
+        Ok(SoftwareUnwrapper {
+            holder: holder.to_string(),
+            key,
+        })
+    }
+
+    /// The private key as PKCS#8 DER.
+    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
+        self.key
+            .to_pkcs8_der()
+            .map(|d| Zeroizing::new(d.as_bytes().to_vec()))
+            .map_err(|_| Error::Crypto { what: "pkcs8 encode" })
     }
 }
 

@@ -1,0 +1,191 @@
+//! Encrypted store vs plain sled, same data, same run: 100k envelopes
+//! (~400-byte JSON) and 10k bodies (5-50 KB), written in batches of 1000
+//! and read back by paging the folder 50 at a time and fetching each body.
+//! Prints timings and the encrypted/plain ratio (goal: within 1.3x).
+//! Run: `cargo bench --bench store` (release). `CACHET_BENCH_SCALE=10`
+//! divides the sizes for a quick run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark binary: failing loudly is right
+
+use std::time::{Duration, Instant};
+
+use cachet::store::{CreateOptions, Durability, FolderRef, Profiles, SoftwareUnwrapper};
+use serde::{Deserialize, Serialize};
+
+const BATCH: usize = 1000;
+const PAGE: usize = 50;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Envelope {
+    uid: u32,
+    message_id: String,
+    date: String,
+    from: String,
+    to: Vec<String>,
+    subject: String,
+    flags: Vec<String>,
+    size: u32,
+    has_xdm: bool,
+}
+
+fn envelope(uid: u32) -> Envelope {
+    Envelope {
+        uid,
+        message_id: format!("<{uid:08}.{:016x}@mssante.example.test>", fastrand::u64(..)),
+        date: "Tue, 14 Oct 2025 09:41:27 +0200".into(),
+        from: format!("Dr Jeanne Martin-{uid} <jeanne.martin.{uid}@medecin.mssante.fr>"),
+        to: vec![
+            "alice.durand@medecin.mssante.fr".into(),
+            "secretariat.cardio@chu-exemple.mssante.fr".into(),
+        ],
+        subject: format!("XDM/1.0/DDM+Compte rendu de consultation cardiologie DUPONT Marie 19650312 #{uid}"),
+        flags: vec!["\\Seen".into()],
+        size: 20_000 + uid % 30_000,
+        has_xdm: uid % 3 == 0,
+    }
+}
+
+fn body(i: usize) -> Vec<u8> {
+    let len = 5_000 + (i * 7919) % 45_000;
+    let line = b"Madame, Monsieur, veuillez trouver ci-joint le compte rendu. ";
+    line.iter().copied().cycle().take(len).collect()
+}
+
+struct Timings {
+    write: Duration,
+    read: Duration,
+}
+
+fn run_plain(dir: &std::path::Path, envs: &[Envelope], bodies: &[Vec<u8>]) -> Timings {
+    let db = sled::Config::new()
+        .path(dir.join("plain"))
+        .cache_capacity(64 * 1024 * 1024)
+        .flush_every_ms(Some(500))
+        .open()
+        .unwrap();
+    let folder = [7u8; 16];
+    let key = |tree: u8, uid: u32| {
+        let mut k = vec![tree];
+        k.extend_from_slice(&folder);
+        k.extend_from_slice(&uid.to_be_bytes());
+        k
+    };
+    let t = Instant::now();
+    for chunk in envs.chunks(BATCH) {
+        let mut b = sled::Batch::default();
+        for e in chunk {
+            b.insert(key(1, e.uid), serde_json::to_vec(e).unwrap());
+            // Same layout as the store: a Message-ID index entry per message.
+            let mut ik = vec![3u8];
+            ik.extend_from_slice(e.message_id.as_bytes());
+            ik.extend_from_slice(&folder);
+            b.insert(ik, &e.uid.to_be_bytes());
+            if (e.uid as usize) <= bodies.len() {
+                b.insert(key(2, e.uid), bodies[e.uid as usize - 1].as_slice());
+            }
+        }
+        db.apply_batch(b).unwrap();
+    }
+    db.flush().unwrap();
+    let write = t.elapsed();
+
+    let t = Instant::now();
+    let mut before = u32::MAX;
+    let mut seen = 0usize;
+    let mut bytes = 0usize;
+    loop {
+        let page: Vec<Envelope> = db
+            .range(key(1, 0)..key(1, before))
+            .rev()
+            .take(PAGE)
+            .map(|r| serde_json::from_slice(&r.unwrap().1).unwrap())
+            .collect();
+        let Some(last) = page.last() else { break };
+        before = last.uid;
+        for e in &page {
+            if (e.uid as usize) <= bodies.len() {
+                bytes += db.get(key(2, e.uid)).unwrap().unwrap().len();
+            }
+        }
+        seen += page.len();
+    }
+    let read = t.elapsed();
+    assert_eq!(seen, envs.len());
+    assert_eq!(bytes, bodies.iter().map(Vec::len).sum::<usize>());
+    Timings { write, read }
+}
+
+fn run_encrypted(dir: &std::path::Path, envs: &[Envelope], bodies: &[Vec<u8>]) -> Timings {
+    let card = SoftwareUnwrapper::generate("810100000017").unwrap();
+    let profiles = Profiles::new(dir.join("profiles"));
+    let (store, _) = profiles.create(&card, CreateOptions::default()).unwrap();
+    let folder = FolderRef {
+        account: "alice@medecin.mssante.fr",
+        folder: "INBOX",
+    };
+    let t = Instant::now();
+    for chunk in envs.chunks(BATCH) {
+        let mut b = store.batch().unwrap();
+        for e in chunk {
+            b.put_envelope(folder, e.uid, Some(&e.message_id), e).unwrap();
+            if (e.uid as usize) <= bodies.len() {
+                b.put_body(folder, e.uid, &bodies[e.uid as usize - 1]).unwrap();
+            }
+        }
+        b.commit(Durability::Lazy).unwrap();
+    }
+    store.flush().unwrap();
+    let write = t.elapsed();
+
+    let t = Instant::now();
+    let mut before = None;
+    let mut seen = 0usize;
+    let mut bytes = 0usize;
+    loop {
+        let page = store.envelopes_page::<Envelope>(folder, before, PAGE).unwrap();
+        for (uid, _) in &page.items {
+            if (*uid as usize) <= bodies.len() {
+                bytes += store.body(folder, *uid).unwrap().unwrap().len();
+            }
+        }
+        seen += page.items.len();
+        match page.next_before {
+            Some(b) => before = Some(b),
+            None => break,
+        }
+    }
+    let read = t.elapsed();
+    assert_eq!(seen, envs.len());
+    assert_eq!(bytes, bodies.iter().map(Vec::len).sum::<usize>());
+    Timings { write, read }
+}
+
+fn main() {
+    let scale: usize = std::env::var("CACHET_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let n_env = 100_000 / scale;
+    let n_body = 10_000 / scale;
+    fastrand::seed(7);
+    let envs: Vec<Envelope> = (1..=n_env as u32).map(envelope).collect();
+    let bodies: Vec<Vec<u8>> = (0..n_body).map(body).collect();
+    let env_bytes: usize = envs.iter().map(|e| serde_json::to_vec(e).unwrap().len()).sum();
+    let body_bytes: usize = bodies.iter().map(Vec::len).sum();
+    println!(
+        "data: {n_env} envelopes (avg {} B), {n_body} bodies ({:.1} MB)",
+        env_bytes / n_env.max(1),
+        body_bytes as f64 / 1e6
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = run_plain(tmp.path(), &envs, &bodies);
+    let enc = run_encrypted(tmp.path(), &envs, &bodies);
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
+    println!("{:<10} {:>12} {:>12} {:>8}", "phase", "plain", "encrypted", "ratio");
+    println!("{:<10} {:>12.3?} {:>12.3?} {:>7.2}x", "write", plain.write, enc.write, ratio(enc.write, plain.write));
+    println!("{:<10} {:>12.3?} {:>12.3?} {:>7.2}x", "read", plain.read, enc.read, ratio(enc.read, plain.read));
+    let (pt, et) = (plain.write + plain.read, enc.write + enc.read);
+    println!("{:<10} {:>12.3?} {:>12.3?} {:>7.2}x", "total", pt, et, ratio(et, pt));
+}
