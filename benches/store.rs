@@ -38,10 +38,12 @@ fn envelope(uid: u32) -> Envelope {
             "alice.durand@medecin.mssante.fr".into(),
             "secretariat.cardio@chu-exemple.mssante.fr".into(),
         ],
-        subject: format!("XDM/1.0/DDM+Compte rendu de consultation cardiologie DUPONT Marie 19650312 #{uid}"),
+        subject: format!(
+            "XDM/1.0/DDM+Compte rendu de consultation cardiologie DUPONT Marie 19650312 #{uid}"
+        ),
         flags: vec!["\\Seen".into()],
         size: 20_000 + uid % 30_000,
-        has_xdm: uid % 3 == 0,
+        has_xdm: uid.is_multiple_of(3),
     }
 }
 
@@ -127,9 +129,11 @@ fn run_encrypted(dir: &std::path::Path, envs: &[Envelope], bodies: &[Vec<u8>]) -
     for chunk in envs.chunks(BATCH) {
         let mut b = store.batch().unwrap();
         for e in chunk {
-            b.put_envelope(folder, e.uid, Some(&e.message_id), e).unwrap();
+            b.put_envelope(folder, e.uid, Some(&e.message_id), e)
+                .unwrap();
             if (e.uid as usize) <= bodies.len() {
-                b.put_body(folder, e.uid, &bodies[e.uid as usize - 1]).unwrap();
+                b.put_body(folder, e.uid, &bodies[e.uid as usize - 1])
+                    .unwrap();
             }
         }
         b.commit(Durability::Lazy).unwrap();
@@ -142,7 +146,9 @@ fn run_encrypted(dir: &std::path::Path, envs: &[Envelope], bodies: &[Vec<u8>]) -
     let mut seen = 0usize;
     let mut bytes = 0usize;
     loop {
-        let page = store.envelopes_page::<Envelope>(folder, before, PAGE).unwrap();
+        let page = store
+            .envelopes_page::<Envelope>(folder, before, PAGE)
+            .unwrap();
         for (uid, _) in &page.items {
             if (*uid as usize) <= bodies.len() {
                 bytes += store.body(folder, *uid).unwrap().unwrap().len();
@@ -171,7 +177,10 @@ fn main() {
     fastrand::seed(7);
     let envs: Vec<Envelope> = (1..=n_env as u32).map(envelope).collect();
     let bodies: Vec<Vec<u8>> = (0..n_body).map(body).collect();
-    let env_bytes: usize = envs.iter().map(|e| serde_json::to_vec(e).unwrap().len()).sum();
+    let env_bytes: usize = envs
+        .iter()
+        .map(|e| serde_json::to_vec(e).unwrap().len())
+        .sum();
     let body_bytes: usize = bodies.iter().map(Vec::len).sum();
     println!(
         "data: {n_env} envelopes (avg {} B), {n_body} bodies ({:.1} MB)",
@@ -183,9 +192,30 @@ fn main() {
     let plain = run_plain(tmp.path(), &envs, &bodies);
     let enc = run_encrypted(tmp.path(), &envs, &bodies);
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
-    println!("{:<10} {:>12} {:>12} {:>8}", "phase", "plain", "encrypted", "ratio");
-    println!("{:<10} {:>12.3?} {:>12.3?} {:>7.2}x", "write", plain.write, enc.write, ratio(enc.write, plain.write));
-    println!("{:<10} {:>12.3?} {:>12.3?} {:>7.2}x", "read", plain.read, enc.read, ratio(enc.read, plain.read));
+    println!(
+        "{:<10} {:>12} {:>12} {:>8}",
+        "phase", "plain", "encrypted", "ratio"
+    );
+    println!(
+        "{:<10} {:>12.3?} {:>12.3?} {:>7.2}x",
+        "write",
+        plain.write,
+        enc.write,
+        ratio(enc.write, plain.write)
+    );
+    println!(
+        "{:<10} {:>12.3?} {:>12.3?} {:>7.2}x",
+        "read",
+        plain.read,
+        enc.read,
+        ratio(enc.read, plain.read)
+    );
     let (pt, et) = (plain.write + plain.read, enc.write + enc.read);
-    println!("{:<10} {:>12.3?} {:>12.3?} {:>7.2}x", "total", pt, et, ratio(et, pt));
+    println!(
+        "{:<10} {:>12.3?} {:>12.3?} {:>7.2}x",
+        "total",
+        pt,
+        et,
+        ratio(et, pt)
+    );
 }

@@ -50,9 +50,15 @@ fn child_writer() {
         seq += 1;
         let uid = u32::try_from(seq).unwrap();
         let mut b = store.batch().unwrap();
-        b.put_envelope(INBOX, uid, Some(&format!("<{seq}@crash.test>")), &envelope(seq))
+        b.put_envelope(
+            INBOX,
+            uid,
+            Some(&format!("<{seq}@crash.test>")),
+            &envelope(seq),
+        )
+        .unwrap();
+        b.put_body(INBOX, uid, &vec![b'b'; 2000 + (seq as usize % 7) * 1000])
             .unwrap();
-        b.put_body(INBOX, uid, &vec![b'b'; 2000 + (seq as usize % 7) * 1000]).unwrap();
         b.put_setting("last", &seq).unwrap();
         b.commit(Durability::Flush).unwrap();
         audit::append(
@@ -79,7 +85,11 @@ fn killed_writer_leaves_a_verifiable_store_with_every_acknowledged_batch() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let c = SoftwareUnwrapper::generate(HOLDER).unwrap();
-    std::fs::write(root.join("test-card.der"), c.to_pkcs8_der().unwrap().as_slice()).unwrap();
+    std::fs::write(
+        root.join("test-card.der"),
+        c.to_pkcs8_der().unwrap().as_slice(),
+    )
+    .unwrap();
     let profiles = Profiles::new(root.join("profiles"));
     drop(profiles.create(&c, CreateOptions::default()).unwrap());
 
@@ -88,7 +98,13 @@ fn killed_writer_leaves_a_verifiable_store_with_every_acknowledged_batch() {
     let mut all_acked: Vec<u64> = Vec::new();
     for round in 0..ROUNDS {
         let mut child = Command::new(&exe)
-            .args(["--exact", "child_writer", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "child_writer",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(ENV_CHILD, root)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -122,7 +138,11 @@ fn killed_writer_leaves_a_verifiable_store_with_every_acknowledged_batch() {
         let acked = round_acks.last().copied();
         all_acked.extend(&round_acks);
         // This round's batches each time; every batch so far at the end.
-        let to_check = if round + 1 == ROUNDS { all_acked.clone() } else { round_acks };
+        let to_check = if round + 1 == ROUNDS {
+            all_acked.clone()
+        } else {
+            round_acks
+        };
 
         let store = profiles.open(&c).unwrap();
         let report = store.verify().unwrap();
@@ -131,7 +151,10 @@ fn killed_writer_leaves_a_verifiable_store_with_every_acknowledged_batch() {
         assert!(trail.is_ok(), "round {round}: {trail:?}");
         if let Some(n) = acked {
             let last: u64 = store.setting("last").unwrap().unwrap();
-            assert!(last >= n, "round {round}: acknowledged {n}, store holds {last}");
+            assert!(
+                last >= n,
+                "round {round}: acknowledged {n}, store holds {last}"
+            );
             for &seq in &to_check {
                 let uid = u32::try_from(seq).unwrap();
                 let env: serde_json::Value = store
@@ -141,7 +164,9 @@ fn killed_writer_leaves_a_verifiable_store_with_every_acknowledged_batch() {
                 assert_eq!(env["seq"], seq);
                 assert!(store.body(INBOX, uid).unwrap().is_some());
                 assert_eq!(
-                    store.uid_for_message_id(INBOX, &format!("<{seq}@crash.test>")).unwrap(),
+                    store
+                        .uid_for_message_id(INBOX, &format!("<{seq}@crash.test>"))
+                        .unwrap(),
                     Some(uid)
                 );
             }
@@ -155,9 +180,13 @@ fn killed_writer_leaves_a_verifiable_store_with_every_acknowledged_batch() {
                 },
             )
             .unwrap();
-            let audited: std::collections::HashSet<&str> = page.entries.iter().map(|e| e.request.as_str()).collect();
+            let audited: std::collections::HashSet<&str> =
+                page.entries.iter().map(|e| e.request.as_str()).collect();
             for seq in &to_check {
-                assert!(audited.contains(format!("UID FETCH {seq}").as_str()), "round {round}: no audit entry for {seq}");
+                assert!(
+                    audited.contains(format!("UID FETCH {seq}").as_str()),
+                    "round {round}: no audit entry for {seq}"
+                );
             }
             acked_total = n;
         }

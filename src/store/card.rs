@@ -87,7 +87,9 @@ impl SoftwareUnwrapper {
         self.key
             .to_pkcs8_der()
             .map(|d| Zeroizing::new(d.as_bytes().to_vec()))
-            .map_err(|_| Error::Crypto { what: "pkcs8 encode" })
+            .map_err(|_| Error::Crypto {
+                what: "pkcs8 encode",
+            })
     }
 }
 
