@@ -152,3 +152,18 @@ impl std::fmt::Display for RngFailure {
 }
 
 impl std::error::Error for RngFailure {}
+
+/// Shared cards (a provider handing out the same card twice).
+impl<T: KeyUnwrapper + ?Sized> KeyUnwrapper for std::sync::Arc<T> {
+    fn holder_id(&self) -> String {
+        (**self).holder_id()
+    }
+
+    fn public_key_spki_der(&self) -> Result<Vec<u8>> {
+        (**self).public_key_spki_der()
+    }
+
+    fn decipher(&self, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        (**self).decipher(wrapped)
+    }
+}
