@@ -126,6 +126,21 @@ fn create_verify_tamper_and_audit_commands() {
         0
     );
     assert!(text(out).contains("intact: 2 entries"));
+    // Nothing is old enough to prune; a zero-day retention prunes both.
+    let mut out = Vec::new();
+    let prune = TestCli::try_parse_from(["t", "prune"]).unwrap();
+    cachet::cli::audit::run(&prune.cmd, &ctx, &cards, &mut out).unwrap();
+    assert!(text(out).starts_with("0 entries"));
+    let mut out = Vec::new();
+    let prune = TestCli::try_parse_from(["t", "prune", "--retention-days", "0"]).unwrap();
+    cachet::cli::audit::run(&prune.cmd, &ctx, &cards, &mut out).unwrap();
+    assert!(text(out).starts_with("2 entries"), "pruned");
+    let mut out = Vec::new();
+    assert_eq!(
+        cachet::cli::audit::run(&AuditCmd::Verify { json: false }, &ctx, &cards, &mut out).unwrap(),
+        0
+    );
+    assert!(text(out).contains("intact: 1 entries (pruned up to 2)"));
 
     // Tamper with one value: verify fails with an integrity error.
     {

@@ -1,6 +1,6 @@
 //! `cachet audit verify` and `cachet audit export --since DATE --format
 //! jsonl|csv`. Exporting is itself traced in the trail before the file is
-//! written. `DATE` is `YYYY-MM-DD` (midnight UTC) or RFC 3339.
+//! written. `cachet audit prune` applies the retention period. `DATE` is `YYYY-MM-DD` (midnight UTC) or RFC 3339.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,6 +30,12 @@ pub enum AuditCmd {
         /// Write to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+    /// Remove entries older than the retention period; the rest stays verifiable.
+    Prune {
+        /// Days to keep (default: 6 months, as recommended for MSSanté traces).
+        #[arg(long, value_name = "DAYS", default_value_t = audit::DEFAULT_RETENTION_DAYS)]
+        retention_days: u32,
     },
 }
 
@@ -105,6 +111,18 @@ pub fn run(
                     audit::export(&store, *since, *format, out)?;
                 }
             }
+            Ok(0)
+        }
+        AuditCmd::Prune { retention_days } => {
+            let retention = audit::Retention {
+                days: *retention_days,
+            };
+            let removed = audit::apply_retention(&store, retention, OffsetDateTime::now_utc())?;
+            writeln!(
+                out,
+                "{removed} entries older than {retention_days} days removed"
+            )
+            .map_err(Error::Output)?;
             Ok(0)
         }
     }

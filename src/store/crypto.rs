@@ -106,14 +106,14 @@ pub fn seal(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
         XChaCha20Poly1305::new_from_slice(key).map_err(|_| Error::Crypto { what: "aead key" })?;
     let nonce_bytes = random_bytes::<NONCE_LEN>()?;
     let nonce = XNonce::from(nonce_bytes);
+    // Encrypt in place inside the output buffer: one copy of the plaintext.
     let mut out = Vec::with_capacity(1 + NONCE_LEN + plain.len() + TAG_LEN);
     out.push(VALUE_FORMAT);
     out.extend_from_slice(&nonce_bytes);
-    let mut body = plain.to_vec();
+    out.extend_from_slice(plain);
     let tag = cipher
-        .encrypt_inout_detached(&nonce, &full_aad(aad), body.as_mut_slice().into())
+        .encrypt_inout_detached(&nonce, &full_aad(aad), out[1 + NONCE_LEN..].as_mut().into())
         .map_err(|_| Error::Crypto { what: "aead seal" })?;
-    out.extend_from_slice(&body);
     out.extend_from_slice(&tag);
     Ok(out)
 }
