@@ -31,7 +31,7 @@ fn card(root: &Path) -> SoftwareUnwrapper {
 }
 
 fn envelope(seq: u64) -> serde_json::Value {
-    serde_json::json!({ "seq": seq, "subject": format!("message {seq}"), "pad": "x".repeat(300) })
+    serde_json::json!({ "seq": seq, "subject": format!("message {seq}"), "pad": "x".repeat(50) })
 }
 
 /// The child: append batches forever, printing `ACK n` after each durable one.
@@ -57,7 +57,7 @@ fn child_writer() {
             &envelope(seq),
         )
         .unwrap();
-        b.put_body(INBOX, uid, &vec![b'b'; 2000 + (seq as usize % 7) * 1000])
+        b.put_body(INBOX, uid, &vec![b'b'; 100 + (seq as usize % 7) * 50])
             .unwrap();
         b.put_setting("last", &seq).unwrap();
         b.commit(Durability::Flush).unwrap();
