@@ -87,6 +87,7 @@ pub fn export(
     }
     let mut n = 0;
     let mut next: u64 = 0;
+    let mut at_end = false;
     loop {
         let from = next.to_be_bytes();
         let page = store.scan(
@@ -100,7 +101,11 @@ pub fn export(
         )?;
         for raw in &page {
             let e: Entry = serde_json::from_slice(&raw.value)?;
-            next = e.seq.saturating_add(1);
+            // Advance by the key, not the stored field, so the loop always ends.
+            let key_seq = crate::store::layout::tail_u64(&raw.tail)
+                .ok_or_else(|| crate::store::Error::integrity("audit key"))?;
+            at_end = key_seq == u64::MAX;
+            next = key_seq.saturating_add(1);
             if since_ms.is_some_and(|s| e.at_ms < s) {
                 continue;
             }
@@ -129,7 +134,7 @@ pub fn export(
             }
             n += 1;
         }
-        if page.len() < 512 {
+        if page.len() < 512 || at_end {
             break;
         }
     }

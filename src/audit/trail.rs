@@ -190,7 +190,10 @@ fn for_each_from(
             if !f(seq, entry)? {
                 return Ok(());
             }
-            next = seq.saturating_add(1);
+            next = match seq.checked_add(1) {
+                Some(n) => n,
+                None => return Ok(()),
+            };
         }
         if tails.len() < CHUNK {
             return Ok(());
@@ -267,7 +270,10 @@ pub fn query(store: &Store, q: &AuditQuery) -> Result<AuditPage, Error> {
         let exhausted = page.len() < CHUNK;
         for raw in &page {
             let e: Entry = serde_json::from_slice(&raw.value)?;
-            cursor = Some(e.seq);
+            // Page by the key, not the stored field, so paging always advances.
+            cursor = Some(
+                tail_u64(&raw.tail).ok_or_else(|| crate::store::Error::integrity("audit key"))?,
+            );
             // Sequence order follows time order; stop once past `since`.
             if since.is_some_and(|s| e.at_ms < s) {
                 return Ok(AuditPage {
