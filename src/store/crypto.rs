@@ -173,6 +173,18 @@ mod tests {
     }
 
     #[test]
+    fn key_material_is_wiped_on_drop() {
+        // Compile-time guarantees: every key field is a zeroize-on-drop buffer,
+        // so dropping `Keys` (Store::lock) wipes it.
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<Secret32>();
+        wiped_on_drop::<Zeroizing<Vec<u8>>>();
+        wiped_on_drop::<XChaCha20Poly1305>();
+        let keys = Keys::derive(random_secret().unwrap()).unwrap();
+        assert_eq!(format!("{keys:?}"), "Keys(..)");
+    }
+
+    #[test]
     fn keyed_hash_separates_labels_and_keys() {
         let a = Keys::derive(random_secret().unwrap()).unwrap();
         let b = Keys::derive(random_secret().unwrap()).unwrap();
