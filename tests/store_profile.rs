@@ -366,3 +366,23 @@ fn profile_without_recovery_refuses_recovery() {
         .unwrap_err();
     assert!(matches!(err, Error::NoRecovery), "{err:?}");
 }
+
+#[test]
+fn concurrent_first_use_agrees_on_one_workstation_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("fresh");
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let root = root.clone();
+            std::thread::spawn(move || Profiles::new(root).profile_dir(HOLDER).unwrap())
+        })
+        .collect();
+    let dirs: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(dirs.windows(2).all(|w| w[0] == w[1]), "{dirs:?}");
+    // Only the secret is left in the root (no temporary files).
+    let names: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, vec!["workstation.secret"]);
+}

@@ -129,8 +129,31 @@ impl Profiles {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 create_private_dir(&self.root)?;
                 let secret = crypto::random_secret()?;
-                write_atomic(&self.root, SECRET_FILE, secret.as_ref())?;
-                Ok(secret)
+                // Publish with a hard link, which never replaces: if another
+                // process won the race, its secret is the one to use.
+                // Unique per attempt (threads share a pid).
+                let tmp_name = format!(
+                    "{SECRET_FILE}.{}",
+                    hex::encode(crypto::random_bytes::<8>()?)
+                );
+                write_atomic(&self.root, &tmp_name, secret.as_ref())?;
+                let linked = std::fs::hard_link(self.root.join(&tmp_name), &path);
+                let _ = std::fs::remove_file(self.root.join(&tmp_name));
+                match linked {
+                    Ok(()) => {
+                        super::header::sync_dir(&self.root)?;
+                        Ok(secret)
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                        let arr: [u8; 32] =
+                            bytes.as_slice().try_into().map_err(|_| Error::Header {
+                                reason: format!("{} is not 32 bytes", path.display()),
+                            })?;
+                        Ok(zeroize::Zeroizing::new(arr))
+                    }
+                    Err(e) => Err(Error::io(&path, e)),
+                }
             }
             Err(e) => Err(Error::io(&path, e)),
         }
