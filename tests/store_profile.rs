@@ -159,6 +159,45 @@ fn typed_api_round_trips_and_pages_newest_first() {
     let report = store.verify().unwrap();
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(report.per_tree.get("envelopes"), Some(&24));
+
+    // Clearing another folder leaves INBOX alone; clearing INBOX empties it
+    // and its index, and the store still verifies.
+    store
+        .put_envelope(other, 1, Some("<s1@example.test>"), &env(1))
+        .unwrap();
+    assert_eq!(store.clear_folder(other).unwrap(), 1);
+    assert_eq!(store.envelope_count(INBOX).unwrap(), 24);
+    assert_eq!(
+        store
+            .uid_for_message_id(other, "<s1@example.test>")
+            .unwrap(),
+        None
+    );
+    store
+        .put_envelope(other, 1, Some("<s1@example.test>"), &env(1))
+        .unwrap();
+    assert_eq!(store.clear_folder(INBOX).unwrap(), 24);
+    assert_eq!(store.envelope_count(INBOX).unwrap(), 0);
+    assert!(store.body(INBOX, 3).unwrap().is_none());
+    assert_eq!(
+        store
+            .uid_for_message_id(INBOX, "<m3@example.test>")
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .uid_for_message_id(other, "<s1@example.test>")
+            .unwrap(),
+        Some(1)
+    );
+    let report = store.verify().unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.per_tree.get("envelopes"), Some(&1));
+    assert_eq!(report.per_tree.get("message-ids"), Some(&1));
+    for uid in 1..=25 {
+        put_inbox_envelope(&store, uid);
+    }
     drop(store);
 
     // Reopen: everything is still there.
@@ -385,4 +424,15 @@ fn concurrent_first_use_agrees_on_one_workstation_secret() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(names, vec!["workstation.secret"]);
+}
+
+fn put_inbox_envelope(store: &cachet::store::Store, uid: u32) {
+    store
+        .put_envelope(
+            INBOX,
+            uid,
+            Some(&format!("<m{uid}@example.test>")),
+            &env(uid),
+        )
+        .unwrap();
 }

@@ -207,6 +207,37 @@ impl Store {
         b.commit(Durability::Lazy)
     }
 
+    /// Drops everything cached for a folder (envelopes, bodies, Message-ID
+    /// index) in one batch: for a UIDVALIDITY change or a removed account.
+    /// Returns the number of messages removed.
+    pub fn clear_folder(&self, folder: FolderRef<'_>) -> Result<usize> {
+        let f = folder_id(self.keys()?, folder)?;
+        let from = uid_tail(f, 0);
+        let mut to = f.0.to_vec();
+        to.extend_from_slice(&[0xff; 5]);
+        let range = TailRange::between(&from, &to);
+        let envelopes = self.tails(Tree::Envelopes, range, usize::MAX)?;
+        let bodies = self.tails(Tree::Bodies, range, usize::MAX)?;
+        // Index keys are message-id hash then folder hash: match the suffix.
+        let index: Vec<Vec<u8>> = self
+            .tails(Tree::MessageIds, TailRange::all(), usize::MAX)?
+            .into_iter()
+            .filter(|t| t.len() == 2 * HASH_LEN && t[HASH_LEN..] == f.0)
+            .collect();
+        let mut b = self.batch()?;
+        for t in &envelopes {
+            b.remove(Tree::Envelopes, t);
+        }
+        for t in &bodies {
+            b.remove(Tree::Bodies, t);
+        }
+        for t in &index {
+            b.remove(Tree::MessageIds, t);
+        }
+        b.commit(Durability::Flush)?;
+        Ok(envelopes.len())
+    }
+
     /// Queues a message for sending; durable when this returns.
     pub fn outbox_push(&self, raw_message: &[u8]) -> Result<u64> {
         self.push_seq(Tree::Outbox, raw_message)
