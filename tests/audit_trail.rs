@@ -137,7 +137,22 @@ fn entries_are_chained_hashed_and_queryable() {
         .collect();
     assert_eq!(seqs, (1..=20).rev().collect::<Vec<_>>());
 
-    // Filters: action, outcome, date range.
+    // Filters: target (by its hash), action, outcome, date range.
+    let about = audit::query(
+        &store,
+        &AuditQuery {
+            target: Some(Target::Patient {
+                ins: "1 84 12 75 123 456 07".into(),
+            }),
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        about.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![8]
+    );
     let sends = audit::query(
         &store,
         &AuditQuery {

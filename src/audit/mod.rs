@@ -25,5 +25,5 @@ pub use error::Error;
 pub use export::{ExportFormat, ExportRecord, export};
 pub use trail::{
     AuditPage, AuditQuery, AuditReport, DEFAULT_RETENTION_DAYS, Retention, append, append_at,
-    apply_retention, prune_older_than, query, verify,
+    apply_retention, prune_older_than, query, target_text, verify,
 };

@@ -39,6 +39,8 @@ pub struct AuditQuery {
     pub since: Option<OffsetDateTime>,
     pub until: Option<OffsetDateTime>,
     pub outcome: Option<Outcome>,
+    /// Only entries about this target (compared through its keyed hash).
+    pub target: Option<Target>,
     /// Page cursor: only entries with a smaller sequence number.
     pub before_seq: Option<u64>,
     pub limit: usize,
@@ -93,7 +95,9 @@ fn head(store: &Store) -> Result<Option<Head>, Error> {
     read_meta(store, HEAD_KEY)
 }
 
-fn target_text(store: &Store, t: &Target) -> Result<String, Error> {
+/// The stored form of a target (`kind:keyed-hash`, or `label:text`), for
+/// searching the trail for a known patient, address or message.
+pub fn target_text(store: &Store, t: &Target) -> Result<String, Error> {
     let (kind, value, hashed) = t.parts();
     if hashed {
         Ok(format!(
@@ -257,6 +261,11 @@ pub fn query(store: &Store, q: &AuditQuery) -> Result<AuditPage, Error> {
         });
     }
     let since = q.since.map(ms);
+    let target = q
+        .target
+        .as_ref()
+        .map(|t| target_text(store, t))
+        .transpose()?;
     let until = q.until.map(ms);
     let mut entries = Vec::new();
     let mut cursor = q.before_seq;
@@ -283,7 +292,8 @@ pub fn query(store: &Store, q: &AuditQuery) -> Result<AuditPage, Error> {
             }
             let keep = (q.actions.is_empty() || q.actions.contains(&e.action))
                 && q.outcome.is_none_or(|o| o == e.outcome)
-                && until.is_none_or(|u| e.at_ms <= u);
+                && until.is_none_or(|u| e.at_ms <= u)
+                && (target.is_none() || e.target == target);
             if keep {
                 entries.push(e);
                 if entries.len() == q.limit {
