@@ -169,6 +169,28 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 }
             }
         }
+        Some(command @ (Commands::Store(_) | Commands::Profile(_) | Commands::Audit(_))) => {
+            let ctx = cachet::cli::store::StoreContext {
+                profiles_root: paths.profiles_dir.clone(),
+            };
+            let cards = cachet::cli::card_provider::PcscCards { pin_fd: cli.pin_fd };
+            let mut out = std::io::stdout().lock();
+            let result = match &command {
+                Commands::Store(cmd) => cachet::cli::store::run_store(cmd, &ctx, &cards, &mut out),
+                Commands::Profile(cmd) => {
+                    cachet::cli::store::run_profile(cmd, &ctx, &cards, &mut out)
+                }
+                Commands::Audit(cmd) => cachet::cli::audit::run(cmd, &ctx, &cards, &mut out),
+                _ => Ok(exit::USAGE),
+            };
+            match result {
+                Ok(code) => Ok(code),
+                Err(error) => {
+                    eprintln!("cachet: {error}");
+                    Ok(cachet::error::HasKind::kind(&error).exit_code())
+                }
+            }
+        }
         Some(Commands::Message(command)) => {
             let labels = match cli.lang {
                 Some(LangArg::En) => cachet::mail::render::Labels::ENGLISH,

@@ -192,6 +192,14 @@ impl CardHandle {
                 Err(Error::NoCard | Error::NoReader) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
+                // Another program (often the previous cachet command, whose
+                // connection pcscd has not released yet) holds the card: it is
+                // recognised again as soon as it is free.
+                Err(Error::Unusable { reason })
+                    if reason == Error::Busy.to_string() && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
                 Err(e) => return Err(e),
             }
         }

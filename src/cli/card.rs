@@ -161,7 +161,7 @@ pub fn verify(
 }
 
 /// The PIN from `--pin-fd N` or the terminal (no echo).
-fn read_pin(fd: Option<u32>) -> Result<Pin, Error> {
+pub fn read_pin(fd: Option<u32>) -> Result<Pin, Error> {
     match fd {
         // /dev/fd/N opens the inherited descriptor without unsafe code.
         Some(n) => {

@@ -2,11 +2,14 @@
 //! completions and the man page. Each domain has its own file with its
 //! subcommands and a `run` function; `main.rs` only dispatches.
 
+pub mod audit;
 pub mod card;
+pub mod card_provider;
 pub mod directory;
 pub mod message;
 pub mod records;
 pub mod send;
+pub mod store;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -37,6 +40,9 @@ pub struct Cli {
     /// Folder of practitioner profiles instead of the XDG one.
     #[arg(long, global = true, value_name = "DIR")]
     pub profile_dir: Option<PathBuf>,
+    /// Read the card's PIN from this file descriptor instead of the terminal.
+    #[arg(long, global = true, value_name = "N")]
+    pub pin_fd: Option<u32>,
     /// Interface language (default: from the settings, then the locale; French otherwise).
     #[arg(long, global = true, value_enum)]
     pub lang: Option<LangArg>,
@@ -70,6 +76,15 @@ pub enum Commands {
     /// Read, thread and search raw messages (files), offline.
     #[command(subcommand)]
     Message(message::MessageCommand),
+    /// The encrypted store of the card holder's profile.
+    #[command(subcommand)]
+    Store(store::StoreCmd),
+    /// Practitioner profiles: create, re-wrap to a renewed card, recover.
+    #[command(subcommand)]
+    Profile(store::ProfileCmd),
+    /// The audit trail: verify, export, prune.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
     /// The shared patient record: render CDA/XDM documents, list a patient's documents.
     #[command(subcommand)]
     Records(records::RecordsCommand),

@@ -1,0 +1,72 @@
+//! The card as the store's key unwrapper, for commands that open a profile.
+//!
+//! The store knows cards only through its `KeyUnwrapper` seam; this glue
+//! gives it the CPS card in the PC/SC reader: the holder and public key come
+//! from the authentication certificate, the data key is unwrapped by PSO
+//! DECIPHER on the card after the PIN (asked without echo, or read from
+//! `--pin-fd N`). Card renewal asks for the old then the new card.
+
+use crate::card::{CardHandle, CardInfo};
+use crate::cli::store::{CardProvider, CardRole};
+use crate::store::error::Result;
+use crate::store::{Error, KeyUnwrapper};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// A verified card: its handle and what its certificate says.
+pub struct CardUnwrapper {
+    handle: CardHandle,
+    info: CardInfo,
+}
+
+impl KeyUnwrapper for CardUnwrapper {
+    fn holder_id(&self) -> String {
+        self.info
+            .holder
+            .national_id
+            .clone()
+            .unwrap_or_else(|| self.info.holder.display_name.clone())
+    }
+
+    fn public_key_spki_der(&self) -> Result<Vec<u8>> {
+        let (_, cert) =
+            x509_parser::parse_x509_certificate(&self.info.certificate).map_err(|_| {
+                Error::Card {
+                    reason: "the card's certificate does not parse".into(),
+                }
+            })?;
+        Ok(cert.tbs_certificate.subject_pki.raw.to_vec())
+    }
+
+    fn decipher(&self, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        self.handle.decipher(wrapped).map_err(|e| Error::Card {
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// Asks PC/SC for the card of each role.
+pub struct PcscCards {
+    pub pin_fd: Option<u32>,
+}
+
+impl CardProvider for PcscCards {
+    fn card(&self, role: CardRole) -> Result<Box<dyn KeyUnwrapper>> {
+        let card_error = |e: crate::card::Error| Error::Card {
+            reason: e.to_string(),
+        };
+        match role {
+            CardRole::Current => {}
+            CardRole::Old => eprintln!("Insérez l'ancienne carte CPS. / Insert the old CPS card."),
+            CardRole::New => eprintln!("Insérez la nouvelle carte CPS. / Insert the new CPS card."),
+        }
+        let handle = CardHandle::spawn_pcsc(None).map_err(card_error)?;
+        let info = handle
+            .wait_for_card(Duration::from_secs(60))
+            .map_err(card_error)?;
+        eprintln!("{}", info.holder.display_name);
+        let pin = crate::cli::card::read_pin(self.pin_fd).map_err(card_error)?;
+        handle.verify(pin).map_err(card_error)?;
+        Ok(Box::new(CardUnwrapper { handle, info }))
+    }
+}

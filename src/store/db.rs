@@ -1,0 +1,318 @@
+//! The opened profile database: one sled tree, values sealed with the
+//! profile's keys, and the lock state. Invariants: while locked no value can
+//! be read or written (every call returns [`Error::Locked`]); every value
+//! written goes through [`Keys::seal`] with the full sled key as associated
+//! data; multi-key updates go through one [`Batch`], which sled applies
+//! atomically.
+//!
+//! Flush policy: a batch committed with [`Durability::Flush`] is on disk
+//! (fsync) when `commit` returns, so acknowledging it is safe (outbox,
+//! drafts, audit). [`Durability::Lazy`] batches (re-fetchable cache:
+//! envelopes, bodies) are flushed by sled's background flusher within
+//! [`FLUSH_EVERY_MS`]; a crash loses at most that window, never consistency.
+
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use super::card::KeyUnwrapper;
+use super::crypto::Keys;
+use super::error::{Error, Result};
+use super::header::Header;
+use super::layout::{Tree, key};
+
+/// Background flush period of sled for lazy batches.
+pub const FLUSH_EVERY_MS: u64 = 500;
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const DB_DIR: &str = "db";
+
+/// How durable a committed batch must be before `commit` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync before returning.
+    Flush,
+    /// Rely on the background flush (at most `FLUSH_EVERY_MS` at risk).
+    Lazy,
+}
+
+/// An opened profile.
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    header: Header,
+    holder: String,
+    keys: Option<Keys>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.dir)
+            .field("locked", &self.keys.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the database of the profile in `dir`, locked.
+    pub(crate) fn open_locked(dir: &Path, holder: &str) -> Result<Store> {
+        let header = Header::read(dir)?;
+        let db = sled::Config::new()
+            .path(dir.join(DB_DIR))
+            .cache_capacity(CACHE_BYTES)
+            .flush_every_ms(Some(FLUSH_EVERY_MS))
+            .open()?;
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            db,
+            header,
+            holder: holder.to_string(),
+            keys: None,
+        })
+    }
+
+    pub(crate) fn with_keys(mut self, keys: Keys) -> Store {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// Unlocks with the card (PSO DECIPHER of the wrapped data key).
+    pub fn unlock(&mut self, card: &dyn KeyUnwrapper) -> Result<()> {
+        if card.holder_id() != self.holder {
+            return Err(Error::WrongCard);
+        }
+        self.keys = Some(self.header.unwrap_with_card(card)?);
+        Ok(())
+    }
+
+    /// Drops (and so zeroizes) every key; later calls fail with `Locked`.
+    /// Pending lazy writes are flushed first: they are already sealed.
+    pub fn lock(&mut self) {
+        if let Err(e) = self.db.flush() {
+            tracing::warn!(error = %e, "flush before lock failed");
+        }
+        self.keys = None;
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.keys.is_none()
+    }
+
+    /// The card holder's identifier (IDNPS) of this profile.
+    pub fn holder_id(&self) -> &str {
+        &self.holder
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn keys(&self) -> Result<&Keys> {
+        self.keys.as_ref().ok_or(Error::Locked)
+    }
+
+    /// Hex keyed hash of an identifier (for audit targets and the like).
+    pub fn keyed_hash_hex(&self, label: &str, input: &[u8]) -> Result<String> {
+        let h = self.keys()?.keyed_hash(label, input)?;
+        Ok(hex::encode(&h[..16]))
+    }
+
+    /// Starts an atomic batch.
+    pub fn batch(&self) -> Result<Batch<'_>> {
+        Ok(Batch {
+            store: self,
+            keys: self.keys()?,
+            inner: sled::Batch::default(),
+            empty: true,
+        })
+    }
+
+    /// Forces everything to disk.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Reads and opens one value; `tail` is the key after the tree byte.
+    pub fn get(&self, tree: Tree, tail: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        let keys = self.keys()?;
+        let k = key(tree, &[tail]);
+        match self.db.get(&k)? {
+            None => Ok(None),
+            Some(v) => Ok(Some(keys.open(&k, &v, tree.name())?)),
+        }
+    }
+
+    /// True when the key exists (no decryption).
+    pub fn contains(&self, tree: Tree, tail: &[u8]) -> Result<bool> {
+        self.keys()?;
+        Ok(self.db.contains_key(key(tree, &[tail]))?)
+    }
+
+    /// Up to `limit` entries of `tree` whose key tails lie in
+    /// `[from, to)` (`None` = unbounded), in key order or reversed; only the
+    /// returned entries are decrypted, so paging a large folder is cheap.
+    pub fn scan(
+        &self,
+        tree: Tree,
+        range: TailRange<'_>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Entry>> {
+        let keys = self.keys()?;
+        let (lo, hi) = bounds(tree, range);
+        let iter = self.db.range::<Vec<u8>, _>((lo, hi));
+        let mut out = Vec::with_capacity(limit.min(1024));
+        let mut push = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<bool> {
+            let (k, v) = item?;
+            let plain = keys.open(&k, &v, tree.name())?;
+            out.push(Entry {
+                tail: k[1..].to_vec(),
+                value: plain,
+            });
+            Ok(out.len() < limit)
+        };
+        match order {
+            Order::Ascending => {
+                for item in iter {
+                    if !push(item)? {
+                        break;
+                    }
+                }
+            }
+            Order::Descending => {
+                for item in iter.rev() {
+                    if !push(item)? {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` key tails of `tree` in the range, ascending (no decryption).
+    pub fn tails(&self, tree: Tree, range: TailRange<'_>, limit: usize) -> Result<Vec<Vec<u8>>> {
+        self.keys()?;
+        let (lo, hi) = bounds(tree, range);
+        let mut out = Vec::new();
+        for item in self.db.range::<Vec<u8>, _>((lo, hi)).keys().take(limit) {
+            out.push(item?[1..].to_vec());
+        }
+        Ok(out)
+    }
+
+    /// Number of keys of `tree` in the tail range (no decryption).
+    pub fn count(&self, tree: Tree, range: TailRange<'_>) -> Result<usize> {
+        self.keys()?;
+        let (lo, hi) = bounds(tree, range);
+        let mut n = 0;
+        for item in self.db.range::<Vec<u8>, _>((lo, hi)) {
+            item?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// A monotonic id, unique in this profile (sled's id generator).
+    pub fn next_id(&self) -> Result<u64> {
+        self.keys()?;
+        Ok(self.db.generate_id()?)
+    }
+
+    /// Raw iteration for `verify`: every (key, sealed value) pair.
+    pub(crate) fn raw_iter(&self) -> sled::Iter {
+        self.db.iter()
+    }
+
+    pub(crate) fn raw_contains(&self, full_key: &[u8]) -> Result<bool> {
+        Ok(self.db.contains_key(full_key)?)
+    }
+}
+
+fn bounds(tree: Tree, range: TailRange<'_>) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let lo = match range.from {
+        Some(f) => Bound::Included(key(tree, &[f])),
+        None => Bound::Included(vec![tree as u8]),
+    };
+    let hi = match range.to {
+        Some(t) => Bound::Excluded(key(tree, &[t])),
+        None => Bound::Excluded(vec![tree as u8 + 1]),
+    };
+    (lo, hi)
+}
+
+/// A decrypted entry of a scan: key tail (after the tree byte) and value.
+#[derive(Debug)]
+pub struct Entry {
+    pub tail: Vec<u8>,
+    pub value: Zeroizing<Vec<u8>>,
+}
+
+/// Bounds on key tails for [`Store::scan`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TailRange<'a> {
+    pub from: Option<&'a [u8]>,
+    pub to: Option<&'a [u8]>,
+}
+
+impl<'a> TailRange<'a> {
+    pub fn all() -> Self {
+        TailRange::default()
+    }
+
+    pub fn between(from: &'a [u8], to: &'a [u8]) -> Self {
+        TailRange {
+            from: Some(from),
+            to: Some(to),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Ascending,
+    Descending,
+}
+
+/// Writes applied together or not at all.
+pub struct Batch<'s> {
+    store: &'s Store,
+    keys: &'s Keys,
+    inner: sled::Batch,
+    empty: bool,
+}
+
+impl Batch<'_> {
+    /// Seals and stages `plain` under `tree`/`tail`.
+    pub fn put(&mut self, tree: Tree, tail: &[u8], plain: &[u8]) -> Result<()> {
+        let k = key(tree, &[tail]);
+        let sealed = self.keys.seal(&k, plain)?;
+        self.inner.insert(k, sealed);
+        self.empty = false;
+        Ok(())
+    }
+
+    /// Stages the removal of `tree`/`tail`.
+    pub fn remove(&mut self, tree: Tree, tail: &[u8]) {
+        self.inner.remove(key(tree, &[tail]));
+        self.empty = false;
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        self.keys
+    }
+
+    /// Applies the batch atomically.
+    pub fn commit(self, durability: Durability) -> Result<()> {
+        if self.empty {
+            return Ok(());
+        }
+        self.store.db.apply_batch(self.inner)?;
+        if durability == Durability::Flush {
+            self.store.db.flush()?;
+        }
+        Ok(())
+    }
+}

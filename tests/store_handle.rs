@@ -1,0 +1,73 @@
+//! The store thread: clones share one owner, waits are bounded, and a dead
+//! thread is reported as such instead of hanging.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
+use std::time::Duration;
+
+use cachet::store::{CreateOptions, Error, Profiles, SoftwareUnwrapper, StoreHandle};
+
+fn handle(dir: &std::path::Path) -> StoreHandle {
+    let card = SoftwareUnwrapper::generate("810100000017").unwrap();
+    let (store, _) = Profiles::new(dir)
+        .create(&card, CreateOptions::default())
+        .unwrap();
+    StoreHandle::spawn(store).unwrap()
+}
+
+#[test]
+fn a_busy_store_gives_a_timeout_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = handle(dir.path());
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let busy = h.clone();
+    let blocker = std::thread::spawn(move || {
+        busy.call(move |_| {
+            started_tx.send(()).unwrap();
+            // Held until the test releases it (bounded so a failure cannot hang).
+            let _ = release_rx.recv_timeout(Duration::from_secs(30));
+        })
+    });
+    started_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let r = h.call_within(Duration::from_millis(50), |s| s.setting::<i32>("k"));
+    assert!(matches!(r, Err(Error::Timeout { .. })), "{r:?}");
+    release_tx.send(()).unwrap();
+    blocker.join().unwrap().unwrap();
+    // The queued call ran; later calls work again.
+    assert_eq!(h.call(|s| s.setting::<i32>("k")).unwrap().unwrap(), None);
+}
+
+#[test]
+fn a_crashed_store_thread_reports_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = handle(dir.path());
+    let r = h.call(|_| -> () { panic!("simulated bug in a store job") });
+    assert!(matches!(r, Err(Error::Closed)), "{r:?}");
+    assert!(matches!(h.call(|s| s.is_locked()), Err(Error::Closed)));
+}
+
+#[test]
+fn clones_share_one_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = handle(dir.path());
+    let writers: Vec<_> = (0..4)
+        .map(|i| {
+            let h = h.clone();
+            std::thread::spawn(move || {
+                h.call(move |s| s.push_directory_search(&i))
+                    .unwrap()
+                    .unwrap()
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let mut seen: Vec<i32> = h
+        .call(|s| s.recent_directory_searches(10))
+        .unwrap()
+        .unwrap();
+    seen.sort();
+    assert_eq!(seen, vec![0, 1, 2, 3]);
+}
