@@ -1,0 +1,133 @@
+//! How to reach and log in to one IMAP account. Serialisable so it can live in the
+//! settings file; it holds no secret: passwords and tokens come from commands run at
+//! login time (see `secret.rs`), and the TLS configuration (trust anchors, card) is built
+//! by `crate::tls` and passed next to it.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// One IMAP account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapAccount {
+    /// Host name, also the name the server certificate must carry.
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    /// The login name (ignored by servers that take it from the client certificate).
+    pub user: String,
+    pub auth: AuthMethod,
+    #[serde(default)]
+    pub timeouts: Timeouts,
+}
+
+/// How TLS starts. There is deliberately no plaintext option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Security {
+    /// TLS from the first byte (port 993).
+    ImplicitTls,
+    /// Plain connection upgraded with STARTTLS before anything else (port 143); a server
+    /// that does not offer STARTTLS is refused.
+    StartTls,
+}
+
+/// How the user proves who they are once TLS is up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "method")]
+pub enum AuthMethod {
+    /// The TLS client certificate (CPS card or software certificate) is the credential;
+    /// `AUTHENTICATE EXTERNAL` when the server advertises it.
+    ClientCertificate,
+    /// An OAuth 2 bearer token (Pro Santé Connect), printed by `token_command`; the SASL
+    /// mechanism (OAUTHBEARER or XOAUTH2) is chosen from CAPABILITY.
+    OAuth { token_command: String },
+    /// A password printed by `password_command` (test accounts only).
+    Password { password_command: String },
+}
+
+/// Bounds on every network wait, in seconds in the settings file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    /// TCP connect plus TLS handshake.
+    #[serde(with = "secs")]
+    pub connect: Duration,
+    /// The server greeting and each pre-login exchange (CAPABILITY, STARTTLS, login).
+    #[serde(with = "secs")]
+    pub greeting: Duration,
+    /// Silence allowed between two responses of one command (a long FETCH is fine as long
+    /// as data keeps coming).
+    #[serde(with = "secs")]
+    pub command: Duration,
+    /// A secret command (password or token) must finish within this.
+    #[serde(with = "secs")]
+    pub secret_command: Duration,
+    /// IDLE is restarted after this (RFC 2177 asks for less than 29 minutes).
+    #[serde(with = "secs")]
+    pub idle_refresh: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(15),
+            greeting: Duration::from_secs(15),
+            command: Duration::from_secs(60),
+            secret_command: Duration::from_secs(30),
+            idle_refresh: Duration::from_secs(20 * 60),
+        }
+    }
+}
+
+mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let v = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(v).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_reads_from_toml_with_default_timeouts() {
+        let text = r#"
+            host = "imap.mssante.example"
+            port = 143
+            security = "start-tls"
+            user = "810100000017"
+            [auth]
+            method = "password"
+            password_command = "pass show imap"
+        "#;
+        let a: ImapAccount = toml::from_str(text).unwrap();
+        assert_eq!(a.security, Security::StartTls);
+        assert_eq!(
+            a.auth,
+            AuthMethod::Password {
+                password_command: "pass show imap".into()
+            }
+        );
+        assert_eq!(a.timeouts, Timeouts::default());
+    }
+
+    #[test]
+    fn unknown_keys_and_plaintext_are_refused() {
+        let text =
+            "host='h'\nport=1\nsecurity='plain'\nuser='u'\n[auth]\nmethod='client-certificate'\n";
+        assert!(toml::from_str::<ImapAccount>(text).is_err());
+        let text = "host='h'\nport=1\nsecurity='implicit-tls'\nuser='u'\npassword='x'\n[auth]\nmethod='client-certificate'\n";
+        assert!(toml::from_str::<ImapAccount>(text).is_err());
+    }
+}
