@@ -1,6 +1,8 @@
 //! Connection and login against the real Dovecot of the loopback stack: implicit TLS,
 //! STARTTLS, client certificate with AUTHENTICATE EXTERNAL, and every refusal (no
 //! STARTTLS, wrong CA, wrong host name, bad password, failing password command).
+// helpers outside #[test] functions panic on a broken setup, like the tests themselves
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 mod imap_common;

@@ -17,22 +17,25 @@ impl Flags {
     pub const DELETED: &'static str = "\\Deleted";
     pub const DRAFT: &'static str = "\\Draft";
 
+    /// Builds a flag set; `\Recent` is left out: it is per session (one client sees it,
+    /// the next does not), so keeping it would make every resync see spurious changes.
     pub fn of<I: IntoIterator<Item = S>, S: AsRef<str>>(flags: I) -> Flags {
-        Flags(flags.into_iter().map(|f| normalise(f.as_ref())).collect())
+        Flags(
+            flags
+                .into_iter()
+                .map(|f| normalise(f.as_ref()))
+                .filter(|f| f != "\\Recent")
+                .collect(),
+        )
     }
 
     pub fn contains(&self, flag: &str) -> bool {
         self.0.contains(&normalise(flag))
     }
 
-    /// The IMAP list form `(\Seen \Flagged)`, leaving out `\Recent`, which clients may not set.
+    /// The IMAP list form `(\Flagged \Seen)`.
     pub fn to_imap_list(&self) -> String {
-        let inner: Vec<&str> = self
-            .0
-            .iter()
-            .map(String::as_str)
-            .filter(|f| *f != "\\Recent")
-            .collect();
+        let inner: Vec<&str> = self.0.iter().map(String::as_str).collect();
         format!("({})", inner.join(" "))
     }
 }
@@ -178,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn imap_list_leaves_out_recent() {
+    fn recent_is_never_kept() {
         let f = Flags::of(["\\Recent", "\\Seen", "\\Flagged"]);
         assert_eq!(f.to_imap_list(), "(\\Flagged \\Seen)");
     }
