@@ -30,6 +30,7 @@ fn config(stack: &common::Stack, account: ImapAccount) -> SessionConfig {
         },
         sync: SyncOptions::default(),
         prefetch_recent: 2,
+        keepalive: Duration::from_secs(120),
     }
 }
 

@@ -215,6 +215,51 @@ async fn without_a_modseq_the_full_scan_finds_flags_and_expunges() {
 }
 
 #[tokio::test]
+async fn without_qresync_condstore_resyncs_incrementally() {
+    let Some(stack) = common::stack("condstore") else {
+        return;
+    };
+    let mut account = alice(&stack);
+    account.use_qresync = false;
+    let mut conn = login(&stack, &account).await;
+    assert!(!conn.has_qresync() && conn.has_condstore());
+    let folder = folder_with(&mut conn, "Cond", 4).await;
+    let mut cache = MemoryCache::default();
+    sync(&mut conn, &mut cache, &folder).await;
+    let uids: Vec<u32> = cache
+        .folder(&folder)
+        .unwrap()
+        .envelopes
+        .keys()
+        .copied()
+        .collect();
+
+    let mut other = login(&stack, &alice(&stack)).await;
+    other.select(&folder, false, None).await.unwrap();
+    other
+        .store_flags(&[uids[2]], &Flags::of([Flags::FLAGGED]), &Flags::default())
+        .await
+        .unwrap();
+    other.expunge_uids_after_delete(&[uids[0]]).await;
+    other
+        .append(&folder, &Flags::default(), &message("late", "late@x"))
+        .await
+        .unwrap();
+
+    let (report, _) = sync(&mut conn, &mut cache, &folder).await;
+    assert_eq!(report.strategy, Strategy::Condstore);
+    assert_eq!(
+        (report.flag_changes, report.expunged, report.new),
+        (1, 1, 1)
+    );
+    let cached = cache.folder(&folder).unwrap();
+    assert!(cached.envelopes[&uids[2]].flags.contains(Flags::FLAGGED));
+    assert!(!cached.envelopes.contains_key(&uids[0]));
+    assert_eq!(cached.envelopes.len(), 4);
+    conn.delete_folder(&folder).await.unwrap();
+}
+
+#[tokio::test]
 async fn a_uidvalidity_change_resets_the_cached_folder() {
     let Some(stack) = common::stack("uidvalidity") else {
         return;

@@ -47,6 +47,7 @@ pub fn account(
         user: stack.get(user_key),
         auth,
         timeouts: timeouts(),
+        use_qresync: true,
     }
 }
 

@@ -20,6 +20,14 @@ pub struct ImapAccount {
     pub auth: AuthMethod,
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// Use QRESYNC when the server offers it (default). Off is the escape hatch for a
+    /// server whose QRESYNC is broken; CONDSTORE is then used, still incrementally.
+    #[serde(default = "yes")]
+    pub use_qresync: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// How TLS starts. There is deliberately no plaintext option.
@@ -120,6 +128,7 @@ mod tests {
             }
         );
         assert_eq!(a.timeouts, Timeouts::default());
+        assert!(a.use_qresync);
     }
 
     #[test]

@@ -57,7 +57,11 @@ pub struct QresyncParams {
 }
 
 impl ImapConn {
-    pub(crate) async fn start(session: ImapSession, timeouts: Timeouts) -> Result<ImapConn, Error> {
+    pub(crate) async fn start(
+        session: ImapSession,
+        timeouts: Timeouts,
+        use_qresync: bool,
+    ) -> Result<ImapConn, Error> {
         let mut conn = ImapConn {
             session,
             caps: Capabilities::default(),
@@ -86,7 +90,7 @@ impl ImapConn {
         conn.caps = caps.ok_or_else(|| Error::Protocol {
             detail: "CAPABILITY answered without capabilities".into(),
         })?;
-        if conn.caps.has("QRESYNC") && conn.caps.has("ENABLE") {
+        if use_qresync && conn.caps.has("QRESYNC") && conn.caps.has("ENABLE") {
             conn.run("ENABLE", "ENABLE QRESYNC").await?;
             conn.qresync = true;
         }

@@ -57,7 +57,7 @@ pub async fn connect(account: &ImapAccount, tls: Arc<ClientConfig>) -> Result<Im
     let caps = preauth::capabilities(&mut stream, "p1", t.greeting).await?;
     let client = async_imap::Client::new(stream);
     let session = authenticate(client, account, &caps).await?;
-    ImapConn::start(session, t).await
+    ImapConn::start(session, t, account.use_qresync).await
 }
 
 async fn authenticate(
@@ -90,20 +90,27 @@ async fn authenticate(
             .await
         }
         AuthMethod::OAuth { token_command } => {
-            let token = run_secret_command(token_command, t.secret_command).await?;
-            let (mechanism, initial, on_error) = if caps.has("AUTH=OAUTHBEARER") {
-                // RFC 7628: gs2 header, then key/value pairs separated by ^A.
-                let text = format!("n,a={},\x01auth=Bearer {}\x01\x01", account.user, &*token);
-                ("OAUTHBEARER", text, vec![1u8])
+            // Pick the mechanism first: no token is fetched for a server that cannot take it.
+            let oauthbearer = if caps.has("AUTH=OAUTHBEARER") {
+                true
             } else if caps.has("AUTH=XOAUTH2") {
-                let text = format!("user={}\x01auth=Bearer {}\x01\x01", account.user, &*token);
-                ("XOAUTH2", text, Vec::new())
+                false
             } else {
                 return Err(Error::NoMechanism {
                     method: "OAUTHBEARER or XOAUTH2",
                 });
             };
-            let sasl = Sasl::new(initial.into_bytes(), on_error);
+            let token = run_secret_command(token_command, t.secret_command).await?;
+            let (mechanism, initial, on_error) = if oauthbearer {
+                // RFC 7628: gs2 header, then key/value pairs separated by ^A; a failed
+                // exchange is closed with a lone ^A.
+                let text = format!("n,a={},\x01auth=Bearer {}\x01\x01", account.user, &*token);
+                ("OAUTHBEARER", Zeroizing::new(text), vec![1u8])
+            } else {
+                let text = format!("user={}\x01auth=Bearer {}\x01\x01", account.user, &*token);
+                ("XOAUTH2", Zeroizing::new(text), Vec::new())
+            };
+            let sasl = Sasl::new(initial.as_bytes().to_vec(), on_error);
             bounded("AUTHENTICATE with a token", t.greeting, async {
                 client.authenticate(mechanism, sasl).await.map_err(refused)
             })

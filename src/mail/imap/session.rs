@@ -35,6 +35,9 @@ pub struct SessionConfig {
     pub sync: SyncOptions,
     /// Bodies of the most recent N messages fetched after each sync.
     pub prefetch_recent: usize,
+    /// A NOOP after this much silence keeps the connection alive (servers log out idle
+    /// clients after 30 minutes) and notices a dead one before the user does.
+    pub keepalive: std::time::Duration,
 }
 
 /// Connection state, as shown in the status bar.
@@ -239,7 +242,13 @@ impl<C: SyncCache, Q: OpQueue> Task<C, Q> {
                     _ = tokio::time::sleep_until(retry_at) => continue,
                 }
             } else {
-                rx.recv().await
+                tokio::select! {
+                    r = rx.recv() => r,
+                    _ = tokio::time::sleep(self.config.keepalive) => {
+                        let _ = self.with_conn(async |c, _| c.noop().await).await;
+                        continue;
+                    }
+                }
             };
             let Some(request) = request else { break };
             if let Request::Shutdown { reply } = request {

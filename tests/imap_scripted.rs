@@ -1,0 +1,280 @@
+//! Login paths Dovecot in the stack cannot show (OAUTHBEARER, XOAUTH2, a silent server),
+//! against a scripted IMAP server over real TLS on loopback, with a certificate made on
+//! the spot. The script checks exactly what the client sends.
+// helpers outside #[test] functions panic on a broken setup, like the tests themselves
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use cachet::error::{ErrorKind, HasKind};
+use cachet::mail::imap::{AuthMethod, Error, ImapAccount, Security, Timeouts, connect};
+use cachet::tls::{AnchorSource, TlsOptions, TlsVersions, TrustPolicy, client_config};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+struct Server {
+    port: u16,
+    ca_pem: String,
+    acceptor: tokio_rustls::TlsAcceptor,
+    listener: TcpListener,
+}
+
+async fn server() -> Server {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    )
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    Server {
+        port: listener.local_addr().unwrap().port(),
+        ca_pem: ca.pem(),
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        listener,
+    }
+}
+
+fn account(server: &Server, auth: AuthMethod, limit: Duration) -> ImapAccount {
+    ImapAccount {
+        host: "localhost".into(),
+        port: server.port,
+        security: Security::ImplicitTls,
+        user: "810100000017".into(),
+        auth,
+        timeouts: Timeouts {
+            connect: limit,
+            greeting: limit,
+            command: limit,
+            secret_command: limit,
+            idle_refresh: limit,
+        },
+        use_qresync: true,
+    }
+}
+
+fn tls_for(server: &Server) -> Arc<rustls::ClientConfig> {
+    client_config(&TlsOptions {
+        trust: TrustPolicy::ConfiguredOnly {
+            anchors: vec![AnchorSource::PemBytes(server.ca_pem.clone().into_bytes())],
+        },
+        versions: TlsVersions::default(),
+        client_auth: None,
+    })
+    .unwrap()
+}
+
+fn token() -> AuthMethod {
+    AuthMethod::OAuth {
+        token_command: "echo psc-access-token".into(),
+    }
+}
+
+/// Plays one login: returns the AUTHENTICATE line and the decoded SASL response(s).
+async fn play_oauth(
+    server: Server,
+    capabilities: &'static str,
+    accept: bool,
+) -> (String, Vec<Vec<u8>>) {
+    let (tcp, _) = server.listener.accept().await.unwrap();
+    let tls = server.acceptor.accept(tcp).await.unwrap();
+    let (read, mut write) = tokio::io::split(tls);
+    let mut lines = BufReader::new(read).lines();
+    write.write_all(b"* OK scripted ready\r\n").await.unwrap();
+    let cap = lines.next_line().await.unwrap().unwrap();
+    let tag = cap.split(' ').next().unwrap().to_string();
+    write
+        .write_all(format!("* CAPABILITY IMAP4rev1 {capabilities}\r\n{tag} OK done\r\n").as_bytes())
+        .await
+        .unwrap();
+    let auth = lines.next_line().await.unwrap().unwrap();
+    let tag = auth.split(' ').next().unwrap().to_string();
+    let mut responses = Vec::new();
+    write.write_all(b"+ \r\n").await.unwrap();
+    let line = lines.next_line().await.unwrap().unwrap();
+    responses.push(
+        base64::engine::general_purpose::STANDARD
+            .decode(line.trim())
+            .unwrap(),
+    );
+    if accept {
+        write
+            .write_all(format!("{tag} OK logged in\r\n").as_bytes())
+            .await
+            .unwrap();
+        // the client asks CAPABILITY again after login
+        let cap = lines.next_line().await.unwrap().unwrap();
+        let t = cap.split(' ').next().unwrap().to_string();
+        write
+            .write_all(format!("* CAPABILITY IMAP4rev1\r\n{t} OK done\r\n").as_bytes())
+            .await
+            .unwrap();
+        if let Ok(Some(logout)) = lines.next_line().await {
+            let t = logout.split(' ').next().unwrap().to_string();
+            let _ = write
+                .write_all(format!("* BYE bye\r\n{t} OK done\r\n").as_bytes())
+                .await;
+        }
+    } else {
+        // RFC 7628 error: a JSON status as challenge; the client must answer ^A
+        let status =
+            base64::engine::general_purpose::STANDARD.encode(br#"{"status":"invalid_token"}"#);
+        write
+            .write_all(format!("+ {status}\r\n").as_bytes())
+            .await
+            .unwrap();
+        let line = lines.next_line().await.unwrap().unwrap();
+        responses.push(
+            base64::engine::general_purpose::STANDARD
+                .decode(line.trim())
+                .unwrap(),
+        );
+        write
+            .write_all(format!("{tag} NO token refused\r\n").as_bytes())
+            .await
+            .unwrap();
+    }
+    (auth, responses)
+}
+
+#[tokio::test]
+async fn oauthbearer_is_preferred_and_sends_the_rfc7628_message() {
+    let server = server().await;
+    let (account, tls) = (
+        account(&server, token(), Duration::from_secs(10)),
+        tls_for(&server),
+    );
+    let script = tokio::spawn(play_oauth(server, "AUTH=XOAUTH2 AUTH=OAUTHBEARER", true));
+    let conn = connect(&account, tls).await.unwrap();
+    conn.logout().await;
+    let (auth, responses) = script.await.unwrap();
+    assert!(auth.ends_with(" AUTHENTICATE OAUTHBEARER"), "{auth}");
+    assert_eq!(
+        responses[0],
+        b"n,a=810100000017,\x01auth=Bearer psc-access-token\x01\x01"
+    );
+}
+
+#[tokio::test]
+async fn xoauth2_is_used_when_it_is_the_only_bearer_mechanism() {
+    let server = server().await;
+    let (account, tls) = (
+        account(&server, token(), Duration::from_secs(10)),
+        tls_for(&server),
+    );
+    let script = tokio::spawn(play_oauth(server, "AUTH=PLAIN AUTH=XOAUTH2", true));
+    connect(&account, tls).await.unwrap().logout().await;
+    let (auth, responses) = script.await.unwrap();
+    assert!(auth.ends_with(" AUTHENTICATE XOAUTH2"), "{auth}");
+    assert_eq!(
+        responses[0],
+        b"user=810100000017\x01auth=Bearer psc-access-token\x01\x01"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_token_ends_the_exchange_properly_and_is_an_auth_error() {
+    let server = server().await;
+    let (account, tls) = (
+        account(&server, token(), Duration::from_secs(10)),
+        tls_for(&server),
+    );
+    let script = tokio::spawn(play_oauth(server, "AUTH=OAUTHBEARER", false));
+    let e = connect(&account, tls).await.unwrap_err();
+    assert!(matches!(e, Error::AuthRefused { .. }), "{e:?}");
+    assert_eq!(e.kind(), ErrorKind::Auth);
+    let (_, responses) = script.await.unwrap();
+    assert_eq!(
+        responses[1], b"\x01",
+        "the client closes a failed OAUTHBEARER with ^A"
+    );
+}
+
+#[tokio::test]
+async fn no_bearer_mechanism_is_refused_before_the_token_is_fetched() {
+    let server = server().await;
+    let marker = tempfile::tempdir().unwrap();
+    let touched = marker.path().join("token-fetched");
+    let auth = AuthMethod::OAuth {
+        token_command: format!("touch {}; echo t", touched.display()),
+    };
+    let (account, tls) = (
+        account(&server, auth, Duration::from_secs(10)),
+        tls_for(&server),
+    );
+    let script = tokio::spawn(async move {
+        let (tcp, _) = server.listener.accept().await.unwrap();
+        let tls = server.acceptor.accept(tcp).await.unwrap();
+        let (read, mut write) = tokio::io::split(tls);
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"* OK ready\r\n").await.unwrap();
+        let cap = lines.next_line().await.unwrap().unwrap();
+        let tag = cap.split(' ').next().unwrap().to_string();
+        write
+            .write_all(format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK\r\n").as_bytes())
+            .await
+            .unwrap();
+        let _ = lines.next_line().await;
+    });
+    let e = connect(&account, tls).await.unwrap_err();
+    assert!(matches!(e, Error::NoMechanism { .. }), "{e:?}");
+    assert!(!touched.exists());
+    script.abort();
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_is_a_timeout() {
+    let server = server().await;
+    let (account, tls) = (
+        account(&server, token(), Duration::from_millis(300)),
+        tls_for(&server),
+    );
+    // accepts TCP, then says nothing (no TLS handshake, no greeting)
+    let hold = tokio::spawn(async move {
+        let (tcp, _) = server.listener.accept().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        drop(tcp);
+    });
+    let e = connect(&account, tls).await.unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    hold.abort();
+}
+
+#[tokio::test]
+async fn a_silent_server_after_tls_is_a_greeting_timeout() {
+    let server = server().await;
+    let (account, tls) = (
+        account(&server, token(), Duration::from_millis(300)),
+        tls_for(&server),
+    );
+    let hold = tokio::spawn(async move {
+        let (tcp, _) = server.listener.accept().await.unwrap();
+        let tls = server.acceptor.accept(tcp).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        drop(tls);
+    });
+    let e = connect(&account, tls).await.unwrap_err();
+    let Error::Timeout { what, .. } = e else {
+        panic!("{e:?}")
+    };
+    assert!(what.contains("answer"), "{what}");
+    hold.abort();
+}
