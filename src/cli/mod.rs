@@ -2,6 +2,8 @@
 //! completions and the man page. Each domain has its own file with its
 //! subcommands and a `run` function; `main.rs` only dispatches.
 
+pub mod imap;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::Error;
+
 /// One IMAP account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +30,47 @@ pub struct ImapAccount {
 
 fn yes() -> bool {
     true
+}
+
+impl ImapAccount {
+    /// The IMAP side of an account from the settings file (`[account.imap]`).
+    pub fn from_settings(account: &crate::config::Account) -> Result<ImapAccount, Error> {
+        use crate::config::{AuthMethod as Setting, TlsMode};
+        let e = &account.imap;
+        let missing = |key: &str| Error::Config {
+            reason: format!(
+                "account \"{}\": auth = {:?} needs {key}",
+                account.name, e.auth
+            ),
+        };
+        let auth = match e.auth {
+            Setting::Card => AuthMethod::ClientCertificate,
+            Setting::Oauth => AuthMethod::OAuth {
+                token_command: e
+                    .oauth_token_command
+                    .clone()
+                    .ok_or_else(|| missing("oauth_token_command"))?,
+            },
+            Setting::Password => AuthMethod::Password {
+                password_command: e
+                    .password_command
+                    .clone()
+                    .ok_or_else(|| missing("password_command"))?,
+            },
+        };
+        Ok(ImapAccount {
+            host: e.host.clone(),
+            port: e.port,
+            security: match e.tls {
+                TlsMode::Implicit => Security::ImplicitTls,
+                TlsMode::Starttls => Security::StartTls,
+            },
+            user: e.user.clone().unwrap_or_else(|| account.address.clone()),
+            auth,
+            timeouts: Timeouts::default(),
+            use_qresync: true,
+        })
+    }
 }
 
 /// How TLS starts. There is deliberately no plaintext option.
@@ -129,6 +172,20 @@ mod tests {
         );
         assert_eq!(a.timeouts, Timeouts::default());
         assert!(a.use_qresync);
+    }
+
+    #[test]
+    fn settings_accounts_convert() {
+        let text = "[[account]]\nname = \"mss\"\naddress = \"a@b.mssante.fr\"\n[account.imap]\nhost = \"imap.b.mssante.fr\"\nport = 143\ntls = \"starttls\"\nauth = \"card\"\n";
+        let settings = crate::config::Settings::parse(text, "config.toml").unwrap();
+        let a = ImapAccount::from_settings(&settings.accounts[0]).unwrap();
+        assert_eq!(a.security, Security::StartTls);
+        assert_eq!(a.auth, AuthMethod::ClientCertificate);
+        assert_eq!(a.user, "a@b.mssante.fr");
+        let mut account = settings.accounts[0].clone();
+        account.imap.auth = crate::config::AuthMethod::Oauth;
+        let e = ImapAccount::from_settings(&account).unwrap_err();
+        assert!(e.to_string().contains("oauth_token_command"));
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error("the IMAP account settings are incomplete: {reason}")]
+    Config { reason: String },
     #[error("invalid IMAP argument: {reason}")]
     Invalid { reason: String },
 }
@@ -104,7 +106,7 @@ impl HasKind for Error {
                 ErrorKind::Tls
             }
             Error::AuthRefused { .. } | Error::NoMechanism { .. } => ErrorKind::Auth,
-            Error::SecretCommand { .. } => ErrorKind::Config,
+            Error::SecretCommand { .. } | Error::Config { .. } => ErrorKind::Config,
             Error::Greeting { .. }
             | Error::No { .. }
             | Error::Bad { .. }
