@@ -255,3 +255,21 @@ async fn a_closed_port_is_a_network_error() {
     assert!(matches!(e, Error::Connect { .. }), "{e:?}");
     assert_eq!(e.kind(), ErrorKind::Network);
 }
+
+#[tokio::test]
+async fn french_folder_names_round_trip_through_modified_utf7() {
+    let Some(stack) = common::stack("mutf7_folder") else {
+        return;
+    };
+    let mut conn = login(&stack, &alice(&stack)).await;
+    let display = format!("Éléments reçus {}", fastrand::u32(..));
+    let wire = cachet::mail::imap::mutf7::encode(&display);
+    conn.create_folder(&wire).await.unwrap();
+    let folders = conn.list_folders(false).await.unwrap();
+    let found = folders
+        .iter()
+        .find(|f| f.name == wire)
+        .expect("the folder is listed");
+    assert_eq!(found.display_name(), display);
+    conn.delete_folder(&wire).await.unwrap();
+}

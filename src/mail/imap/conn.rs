@@ -32,6 +32,9 @@ impl std::fmt::Debug for ImapConn {
     }
 }
 
+/// Longest known-uids set sent with QRESYNC.
+const MAX_KNOWN_UIDS_TEXT: usize = 8 * 1024;
+
 enum Verdict {
     Ok,
     No,
@@ -239,9 +242,13 @@ impl ImapConn {
         match qresync {
             Some(q) if self.qresync => {
                 command.push_str(&format!(" (QRESYNC ({} {}", q.uid_validity, q.modseq));
-                if !q.known_uids.is_empty() {
+                // known-uids only help the server narrow VANISHED; the sync engine takes
+                // expunges from the UID list anyway, so a huge set is not worth a
+                // command line some servers would refuse.
+                let known = uid_set(&q.known_uids);
+                if !known.is_empty() && known.len() <= MAX_KNOWN_UIDS_TEXT {
                     command.push(' ');
-                    command.push_str(&uid_set(&q.known_uids));
+                    command.push_str(&known);
                 }
                 command.push_str("))");
             }

@@ -14,6 +14,7 @@ pub mod connect;
 pub mod error;
 pub mod idle;
 pub mod memory;
+pub mod mutf7;
 pub mod parse;
 pub mod preauth;
 pub mod queue;

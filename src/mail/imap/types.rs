@@ -80,6 +80,13 @@ pub struct Folder {
     pub status: Option<FolderStatus>,
 }
 
+impl Folder {
+    /// The name for display (modified UTF-7 decoded).
+    pub fn display_name(&self) -> String {
+        super::mutf7::decode(&self.name)
+    }
+}
+
 /// STATUS counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderStatus {
