@@ -329,14 +329,17 @@ async fn two_thousand_messages_arrive_in_batches_newest_first() {
     let mut conn = login(&stack, &bob(&stack)).await;
     let folder = unique_folder("Big");
     conn.create_folder(&folder).await.unwrap();
-    for i in 1..=2000 {
-        conn.append(
-            &folder,
-            &Flags::default(),
-            &message(&format!("bulk {i}"), &format!("b{i}@x")),
-        )
-        .await
-        .unwrap();
+    for chunk in 0..8 {
+        let messages: Vec<(Flags, Vec<u8>)> = (1..=250)
+            .map(|i| {
+                let n = chunk * 250 + i;
+                (
+                    Flags::default(),
+                    message(&format!("bulk {n}"), &format!("b{n}@x")),
+                )
+            })
+            .collect();
+        conn.append_many(&folder, &messages).await.unwrap();
     }
     let mut cache = MemoryCache::default();
     let mut batches: Vec<SyncProgress> = Vec::new();

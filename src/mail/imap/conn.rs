@@ -464,6 +464,43 @@ impl ImapConn {
         .await
     }
 
+    /// Appends several messages: one MULTIAPPEND command with non-synchronising literals
+    /// when the server offers MULTIAPPEND and LITERAL+ (one round trip instead of one per
+    /// message, for imports), else one APPEND each.
+    pub async fn append_many(
+        &mut self,
+        folder: &str,
+        messages: &[(Flags, Vec<u8>)],
+    ) -> Result<(), Error> {
+        let text: Option<Vec<&str>> = messages
+            .iter()
+            .map(|(_, m)| std::str::from_utf8(m).ok())
+            .collect();
+        match text {
+            Some(text)
+                if self.caps.has("MULTIAPPEND")
+                    && self.caps.has("LITERAL+")
+                    && !messages.is_empty() =>
+            {
+                let mut command = format!("APPEND {}", quote(folder)?);
+                for ((flags, _), body) in messages.iter().zip(text) {
+                    command.push_str(&format!(
+                        " {} {{{}+}}\r\n{body}",
+                        flags.to_imap_list(),
+                        body.len()
+                    ));
+                }
+                self.run("APPEND", &command).await
+            }
+            _ => {
+                for (flags, message) in messages {
+                    self.append(folder, flags, message).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     pub async fn create_folder(&mut self, name: &str) -> Result<(), Error> {
         self.run("CREATE", &format!("CREATE {}", quote(name)?))
             .await
