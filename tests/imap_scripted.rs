@@ -278,3 +278,113 @@ async fn a_silent_server_after_tls_is_a_greeting_timeout() {
     assert!(what.contains("answer"), "{what}");
     hold.abort();
 }
+
+/// Greets, answers CAPABILITY, LOGIN and the post-login CAPABILITY; returns the line
+/// reader and writer positioned after login.
+async fn scripted_login(
+    server: &Server,
+) -> (
+    tokio::io::Lines<
+        BufReader<tokio::io::ReadHalf<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>>,
+    >,
+    tokio::io::WriteHalf<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>,
+) {
+    let (tcp, _) = server.listener.accept().await.unwrap();
+    let tls = server.acceptor.accept(tcp).await.unwrap();
+    let (read, mut write) = tokio::io::split(tls);
+    let mut lines = BufReader::new(read).lines();
+    write.write_all(b"* OK ready\r\n").await.unwrap();
+    for answer in [
+        "* CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE",
+        "",
+        "* CAPABILITY IMAP4rev1 IDLE",
+    ] {
+        let line = lines.next_line().await.unwrap().unwrap();
+        let tag = line.split(' ').next().unwrap().to_string();
+        let untagged = if answer.is_empty() {
+            String::new()
+        } else {
+            format!("{answer}\r\n")
+        };
+        write
+            .write_all(format!("{untagged}{tag} OK done\r\n").as_bytes())
+            .await
+            .unwrap();
+    }
+    (lines, write)
+}
+
+#[tokio::test]
+async fn a_dropped_connection_goes_offline_then_reconnects() {
+    use cachet::mail::imap::backoff::BackoffPolicy;
+    use cachet::mail::imap::memory::{MemoryCache, MemoryQueue};
+    use cachet::mail::imap::sync::SyncOptions;
+    use cachet::mail::imap::{ConnState, ImapEvent, ImapHandle, SessionConfig};
+
+    let server = server().await;
+    let auth = AuthMethod::Password {
+        password_command: "echo pw".into(),
+    };
+    let config = SessionConfig {
+        account: account(&server, auth, Duration::from_secs(10)),
+        tls: tls_for(&server),
+        backoff: BackoffPolicy {
+            base: Duration::from_millis(20),
+            max: Duration::from_millis(50),
+        },
+        sync: SyncOptions::default(),
+        prefetch_recent: 0,
+        keepalive: Duration::from_secs(600),
+    };
+    let script = tokio::spawn(async move {
+        // first connection: logged in, then dropped at the first command
+        let (mut lines, write) = scripted_login(&server).await;
+        let _ = lines.next_line().await;
+        drop((lines, write));
+        // second connection: serves a LIST
+        let (mut lines, mut write) = scripted_login(&server).await;
+        while let Ok(Some(line)) = lines.next_line().await {
+            let tag = line.split(' ').next().unwrap().to_string();
+            if line.contains("LIST") {
+                write
+                    .write_all(
+                        format!("* LIST (\\HasNoChildren) \"/\" INBOX\r\n{tag} OK done\r\n")
+                            .as_bytes(),
+                    )
+                    .await
+                    .unwrap();
+            } else {
+                write
+                    .write_all(format!("* BYE\r\n{tag} OK done\r\n").as_bytes())
+                    .await
+                    .unwrap();
+                break;
+            }
+        }
+    });
+    let (handle, mut events) =
+        ImapHandle::spawn(config, MemoryCache::default(), MemoryQueue::default());
+    let mut states = Vec::new();
+    let mut next_state = async || loop {
+        let e = tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if let ImapEvent::State(s) = e {
+            states.push(s.clone());
+            return s;
+        }
+    };
+    assert_eq!(next_state().await, ConnState::Connecting);
+    assert_eq!(next_state().await, ConnState::Online);
+    let e = handle.list_folders(false).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network, "{e:?}");
+    assert!(matches!(next_state().await, ConnState::Offline { .. }));
+    assert_eq!(next_state().await, ConnState::Connecting);
+    assert_eq!(next_state().await, ConnState::Online);
+    let folders = handle.list_folders(false).await.unwrap();
+    assert_eq!(folders.len(), 1);
+    assert_eq!(folders[0].name, "INBOX");
+    handle.shutdown().await;
+    script.await.unwrap();
+}

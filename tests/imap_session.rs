@@ -175,6 +175,22 @@ async fn idle_pushes_a_message_appended_by_another_client() {
     .await;
     assert_eq!(uid, Some(uids[0]));
     assert!(flags.contains(Flags::FLAGGED));
+
+    // an expunge arrives as VANISHED (QRESYNC is enabled on the IDLE connection)
+    other
+        .store_flags(&[uids[1]], &Flags::of([Flags::DELETED]), &Flags::default())
+        .await
+        .unwrap();
+    other.expunge_uids(&[uids[1]]).await.unwrap();
+    let vanished = next_matching(&mut events, &mut seen, |e| match e {
+        ImapEvent::Push(p) => match &p.change {
+            PushChange::Vanished { uids } => Some(uids.clone()),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert_eq!(vanished, vec![uids[1]]);
     handle.shutdown().await;
     other.delete_folder(&folder).await.unwrap();
 }

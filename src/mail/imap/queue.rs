@@ -159,3 +159,40 @@ async fn destination_has(
         .await?;
     Ok(!found.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::imap::memory::MemoryQueue;
+
+    #[test]
+    fn ops_survive_serialisation_and_keys_are_unique() {
+        let op = PendingOp::new(
+            "INBOX",
+            7,
+            OpKind::Move {
+                uid: 3,
+                to: "Archive".into(),
+                message_id: Some("<a@b>".into()),
+            },
+        );
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(serde_json::from_str::<PendingOp>(&json).unwrap(), op);
+        let other = PendingOp::new("INBOX", 7, OpKind::Delete { uids: vec![1] });
+        assert_ne!(op.id, other.id);
+        assert_eq!(op.id.len(), 32);
+    }
+
+    #[test]
+    fn the_queue_keeps_order_and_ack_removes_one_op() {
+        let mut q = MemoryQueue::default();
+        let a = PendingOp::new("INBOX", 1, OpKind::Delete { uids: vec![1] });
+        let b = PendingOp::new("INBOX", 1, OpKind::Delete { uids: vec![2] });
+        q.push(a.clone()).unwrap();
+        q.push(b.clone()).unwrap();
+        assert_eq!(q.pending().unwrap(), vec![a.clone(), b.clone()]);
+        q.ack(&a.id).unwrap();
+        q.ack(&a.id).unwrap();
+        assert_eq!(q.pending().unwrap(), vec![b]);
+    }
+}
