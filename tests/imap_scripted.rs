@@ -283,6 +283,7 @@ async fn a_silent_server_after_tls_is_a_greeting_timeout() {
 /// reader and writer positioned after login.
 async fn scripted_login(
     server: &Server,
+    after_login: &str,
 ) -> (
     tokio::io::Lines<
         BufReader<tokio::io::ReadHalf<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>>,
@@ -294,11 +295,8 @@ async fn scripted_login(
     let (read, mut write) = tokio::io::split(tls);
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"* OK ready\r\n").await.unwrap();
-    for answer in [
-        "* CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE",
-        "",
-        "* CAPABILITY IMAP4rev1 IDLE",
-    ] {
+    let after = format!("* CAPABILITY {after_login}");
+    for answer in ["* CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE", "", after.as_str()] {
         let line = lines.next_line().await.unwrap().unwrap();
         let tag = line.split(' ').next().unwrap().to_string();
         let untagged = if answer.is_empty() {
@@ -338,11 +336,11 @@ async fn a_dropped_connection_goes_offline_then_reconnects() {
     };
     let script = tokio::spawn(async move {
         // first connection: logged in, then dropped at the first command
-        let (mut lines, write) = scripted_login(&server).await;
+        let (mut lines, write) = scripted_login(&server, "IMAP4rev1 IDLE").await;
         let _ = lines.next_line().await;
         drop((lines, write));
         // second connection: serves a LIST
-        let (mut lines, mut write) = scripted_login(&server).await;
+        let (mut lines, mut write) = scripted_login(&server, "IMAP4rev1 IDLE").await;
         while let Ok(Some(line)) = lines.next_line().await {
             let tag = line.split(' ').next().unwrap().to_string();
             if line.contains("LIST") {
@@ -387,4 +385,68 @@ async fn a_dropped_connection_goes_offline_then_reconnects() {
     assert_eq!(folders[0].name, "INBOX");
     handle.shutdown().await;
     script.await.unwrap();
+}
+
+/// Logs in, then answers OK to every command until LOGOUT; returns the commands seen.
+async fn record_commands(server: Server, after_login: &'static str) -> Vec<String> {
+    let (mut lines, mut write) = scripted_login(&server, after_login).await;
+    let mut seen = Vec::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let (tag, command) = line.split_once(' ').unwrap();
+        let tag = tag.to_string();
+        seen.push(command.to_string());
+        let done = command.starts_with("LOGOUT");
+        write
+            .write_all(format!("{tag} OK done\r\n").as_bytes())
+            .await
+            .unwrap();
+        if done {
+            break;
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn without_move_a_move_is_copy_delete_and_uid_expunge_of_those_uids_only() {
+    let server = server().await;
+    let auth = AuthMethod::Password {
+        password_command: "echo pw".into(),
+    };
+    let (account, tls) = (
+        account(&server, auth, Duration::from_secs(10)),
+        tls_for(&server),
+    );
+    let script = tokio::spawn(record_commands(server, "IMAP4rev1 UIDPLUS"));
+    let mut conn = connect(&account, tls).await.unwrap();
+    conn.move_messages(&[5, 6, 9], "Archive").await.unwrap();
+    conn.logout().await;
+    assert_eq!(
+        script.await.unwrap(),
+        vec![
+            "UID COPY 5:6,9 \"Archive\"".to_string(),
+            "UID STORE 5:6,9 +FLAGS.SILENT (\\Deleted)".to_string(),
+            "UID EXPUNGE 5:6,9".to_string(),
+            "LOGOUT".to_string(),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn without_uidplus_no_expunge_is_sent() {
+    let server = server().await;
+    let auth = AuthMethod::Password {
+        password_command: "echo pw".into(),
+    };
+    let (account, tls) = (
+        account(&server, auth, Duration::from_secs(10)),
+        tls_for(&server),
+    );
+    let script = tokio::spawn(record_commands(server, "IMAP4rev1"));
+    let mut conn = connect(&account, tls).await.unwrap();
+    let e = conn.expunge_uids(&[3]).await.unwrap_err();
+    assert!(matches!(e, Error::NoMechanism { .. }), "{e:?}");
+    conn.logout().await;
+    let seen = script.await.unwrap();
+    assert!(!seen.iter().any(|c| c.contains("EXPUNGE")), "{seen:?}");
 }
