@@ -33,8 +33,7 @@ impl Stack {
 
     pub fn port(&self, key: &str) -> u16 {
         let v = self.get(key);
-        v.parse()
-            .unwrap_or_else(|_| panic!("{key}={v} is not a port"))
+        v.parse().unwrap_or_else(|_| panic!("{key}={v} is not a port"))
     }
 
     pub fn path(&self, key: &str) -> PathBuf {
@@ -46,10 +45,7 @@ impl Stack {
 pub fn stack(test: &str) -> Option<Stack> {
     let required = std::env::var("CACHET_REQUIRE_STACK").is_ok_and(|v| v == "1");
     let Ok(file) = std::env::var("CACHET_STACK_ENV") else {
-        assert!(
-            !required,
-            "{test}: CACHET_REQUIRE_STACK=1 but CACHET_STACK_ENV is unset"
-        );
+        assert!(!required, "{test}: CACHET_REQUIRE_STACK=1 but CACHET_STACK_ENV is unset");
         eprintln!("{test}: skipped, the loopback stack is not running (use scripts/test.sh)");
         return None;
     };
