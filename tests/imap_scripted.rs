@@ -333,6 +333,7 @@ async fn a_dropped_connection_goes_offline_then_reconnects() {
         sync: SyncOptions::default(),
         prefetch_recent: 0,
         keepalive: Duration::from_secs(600),
+        poll_interval: Duration::from_secs(60),
     };
     let script = tokio::spawn(async move {
         // first connection: logged in, then dropped at the first command
@@ -449,4 +450,86 @@ async fn without_uidplus_no_expunge_is_sent() {
     conn.logout().await;
     let seen = script.await.unwrap();
     assert!(!seen.iter().any(|c| c.contains("EXPUNGE")), "{seen:?}");
+}
+
+#[tokio::test]
+async fn without_idle_the_watched_folder_is_polled_with_noop() {
+    use cachet::mail::imap::backoff::BackoffPolicy;
+    use cachet::mail::imap::idle::PushChange;
+    use cachet::mail::imap::memory::{MemoryCache, MemoryQueue};
+    use cachet::mail::imap::sync::SyncOptions;
+    use cachet::mail::imap::{ImapEvent, ImapHandle, SessionConfig};
+
+    let server = server().await;
+    let auth = AuthMethod::Password {
+        password_command: "echo pw".into(),
+    };
+    let config = SessionConfig {
+        account: account(&server, auth, Duration::from_secs(10)),
+        tls: tls_for(&server),
+        backoff: BackoffPolicy {
+            base: Duration::from_millis(20),
+            max: Duration::from_millis(50),
+        },
+        sync: SyncOptions::default(),
+        prefetch_recent: 0,
+        keepalive: Duration::from_secs(600),
+        poll_interval: Duration::from_millis(50),
+    };
+    let script = tokio::spawn(async move {
+        // the session's own connection, idle
+        let (session_lines, session_write) = scripted_login(&server, "IMAP4rev1").await;
+        // the watcher's connection: EXAMINE, then NOOPs
+        let (mut lines, mut write) = scripted_login(&server, "IMAP4rev1").await;
+        let mut noops = 0;
+        while let Ok(Some(line)) = lines.next_line().await {
+            let (tag, command) = line.split_once(' ').unwrap();
+            let reply = if command.starts_with("EXAMINE") {
+                format!("* 1 EXISTS\r\n* OK [UIDVALIDITY 9] ok\r\n{tag} OK [READ-ONLY] done\r\n")
+            } else if command == "NOOP" {
+                noops += 1;
+                let news = if noops == 2 { "* 2 EXISTS\r\n" } else { "" };
+                format!("{news}{tag} OK done\r\n")
+            } else {
+                format!("{tag} OK done\r\n")
+            };
+            if write.write_all(reply.as_bytes()).await.is_err() || command == "LOGOUT" {
+                break;
+            }
+        }
+        drop((session_lines, session_write));
+        noops
+    });
+    let (handle, mut events) =
+        ImapHandle::spawn(config, MemoryCache::default(), MemoryQueue::default());
+    // make sure the session connection is up before the watcher connects
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if e == ImapEvent::State(cachet::mail::imap::ConnState::Online) {
+            break;
+        }
+    }
+    handle.watch(Some("INBOX"));
+    let count = loop {
+        let e = tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if let ImapEvent::Push(p) = e
+            && let PushChange::Exists { count } = p.change
+        {
+            break count;
+        }
+    };
+    assert_eq!(count, 2);
+    handle.watch(None);
+    let noops = tokio::time::timeout(Duration::from_secs(20), script)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(noops >= 2);
+    handle.shutdown().await;
 }

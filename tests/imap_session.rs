@@ -31,6 +31,7 @@ fn config(stack: &common::Stack, account: ImapAccount) -> SessionConfig {
         sync: SyncOptions::default(),
         prefetch_recent: 2,
         keepalive: Duration::from_secs(120),
+        poll_interval: Duration::from_secs(60),
     }
 }
 

@@ -3,7 +3,8 @@
 //! expunges as VANISHED with QRESYNC, flag changes) as [`PushEvent`]s. The session's
 //! connection stays free for commands. IDLE is restarted before `idle_refresh` (servers
 //! drop idle clients after 30 minutes) and whenever the watched folder changes; a lost
-//! connection is retried with the same jittered backoff as the session.
+//! connection is retried with the same jittered backoff as the session. A server without
+//! IDLE is polled with NOOP every `poll_interval` instead.
 
 use std::sync::Arc;
 
@@ -83,10 +84,6 @@ async fn watch_folder(
     events: &mpsc::UnboundedSender<ImapEvent>,
 ) -> Result<Stop, Error> {
     let mut conn = connect(&config.account, Arc::clone(&config.tls)).await?;
-    if !conn.capabilities().has("IDLE") {
-        conn.logout().await;
-        return Err(Error::NoMechanism { method: "IDLE" });
-    }
     conn.select(name, true, None).await?;
     let _ = events.send(ImapEvent::Watching {
         folder: name.to_string(),
@@ -99,6 +96,20 @@ async fn watch_folder(
             }));
         }
     };
+    if !conn.capabilities().has("IDLE") {
+        // Without IDLE, a NOOP now and then makes the server send the same updates.
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(config.poll_interval) => {
+                    conn.run_each("NOOP", "NOOP", |r| forward(r)).await?;
+                }
+                changed = folder.changed() => {
+                    conn.logout().await;
+                    return Ok(if changed.is_err() { Stop::Closed } else { Stop::FolderChanged });
+                }
+            }
+        }
+    }
     loop {
         let stop = idle_once(&mut conn, folder, &forward).await?;
         if let Some(stop) = stop {

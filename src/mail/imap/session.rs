@@ -38,6 +38,8 @@ pub struct SessionConfig {
     /// A NOOP after this much silence keeps the connection alive (servers log out idle
     /// clients after 30 minutes) and notices a dead one before the user does.
     pub keepalive: std::time::Duration,
+    /// How often the watched folder is polled (NOOP) on a server without IDLE.
+    pub poll_interval: std::time::Duration,
 }
 
 /// Connection state, as shown in the status bar.
