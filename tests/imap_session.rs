@@ -9,6 +9,7 @@ mod imap_common;
 
 use std::time::Duration;
 
+use cachet::mail::imap::audit_log::{AuditAction, AuditRecord};
 use cachet::mail::imap::backoff::BackoffPolicy;
 use cachet::mail::imap::idle::PushChange;
 use cachet::mail::imap::memory::{MemoryCache, MemoryQueue};
@@ -111,6 +112,25 @@ async fn session_reports_online_syncs_and_prefetches() {
         vec![uids[1]]
     );
     handle.shutdown().await;
+    let audit: Vec<AuditRecord> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter_map(|e| match e {
+            ImapEvent::Audit(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.action == AuditAction::Consult && r.uids == vec![uids[0]])
+    );
+    let search = audit
+        .iter()
+        .find(|r| r.action == AuditAction::Search)
+        .unwrap();
+    assert!(
+        !format!("{search:?}").contains("body of s2"),
+        "no search text in the trail"
+    );
     assert!(
         handle.list_folders(false).await.is_err(),
         "a stopped session answers with an error"
@@ -316,7 +336,7 @@ async fn online_changes_apply_at_once_and_moves_are_idempotent() {
     let uid = setup.uid_search("ALL").await.unwrap()[0];
 
     let queue = MemoryQueue::default();
-    let (handle, _events) = ImapHandle::spawn(
+    let (handle, mut events) = ImapHandle::spawn(
         config(&stack, alice(&stack)),
         MemoryCache::default(),
         queue.clone(),
@@ -337,6 +357,35 @@ async fn online_changes_apply_at_once_and_moves_are_idempotent() {
     again.id = "replayed".into();
     assert_eq!(handle.change(again).await.unwrap(), Applied::Done);
     handle.shutdown().await;
+
+    // the audit trail gets the login, the move and the move that was not redone
+    let mut audit = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let ImapEvent::Audit(r) = e {
+            audit.push(r);
+        }
+    }
+    assert_eq!(audit[0].action, AuditAction::Login);
+    assert_eq!(audit[0].error, None);
+    let moves: Vec<&AuditRecord> = audit
+        .iter()
+        .filter(|r| r.action == AuditAction::Move { to: dest.clone() })
+        .collect();
+    assert_eq!(moves.len(), 2);
+    assert_eq!(
+        (
+            moves[0].folder.as_deref(),
+            moves[0].uids.as_slice(),
+            &moves[0].error
+        ),
+        (Some(folder.as_str()), &[uid][..], &None)
+    );
+    assert!(
+        moves[1]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("not applied"))
+    );
 
     setup.select(&folder, true, None).await.unwrap();
     assert!(setup.uid_search("ALL").await.unwrap().is_empty());

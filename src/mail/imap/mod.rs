@@ -7,6 +7,7 @@
 //! every network wait is bounded; secrets live in zeroizing buffers and never reach logs,
 //! errors or events; this module knows nothing of the UI or the store (traits only).
 
+pub mod audit_log;
 pub mod backoff;
 pub mod config;
 pub mod conn;

@@ -16,6 +16,7 @@ use rustls::ClientConfig;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
+use super::audit_log::{AuditAction, AuditRecord};
 use super::backoff::{Backoff, BackoffPolicy};
 use super::config::ImapAccount;
 use super::conn::ImapConn;
@@ -60,6 +61,8 @@ pub enum ImapEvent {
         folder: String,
     },
     Push(PushEvent),
+    /// A server-visible action, for the audit trail.
+    Audit(AuditRecord),
 }
 
 /// Whether a change reached the server or waits in the queue.
@@ -272,7 +275,14 @@ impl<C: SyncCache, Q: OpQueue> Task<C, Q> {
 
     async fn try_connect(&mut self) {
         self.emit(ImapEvent::State(ConnState::Connecting));
-        match connect(&self.config.account, Arc::clone(&self.config.tls)).await {
+        let result = connect(&self.config.account, Arc::clone(&self.config.tls)).await;
+        self.emit(ImapEvent::Audit(AuditRecord::new(
+            AuditAction::Login,
+            None,
+            Vec::new(),
+            &result,
+        )));
+        match result {
             Ok(conn) => {
                 self.conn = Some(conn);
                 self.backoff.reset();
@@ -292,9 +302,17 @@ impl<C: SyncCache, Q: OpQueue> Task<C, Q> {
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
+        let ops = self.queue.pending().unwrap_or_default();
         match queue::replay(conn, &mut self.queue).await {
             Ok(done) => {
                 for r in done {
+                    let id = match &r {
+                        Replayed::Applied { id } | Replayed::Dropped { id, .. } => id,
+                    };
+                    if let Some(op) = ops.iter().find(|op| op.id == *id) {
+                        let record = AuditRecord::for_op(op, &Ok(r.clone()));
+                        self.emit(ImapEvent::Audit(record));
+                    }
                     self.emit(ImapEvent::Replayed(r));
                 }
             }
@@ -349,6 +367,12 @@ impl<C: SyncCache, Q: OpQueue> Task<C, Q> {
                 let r = self
                     .with_conn(async |c, cache| fetch_body(c, cache, &folder, uid).await)
                     .await;
+                self.emit(ImapEvent::Audit(AuditRecord::new(
+                    AuditAction::Consult,
+                    Some(&folder),
+                    vec![uid],
+                    &r,
+                )));
                 let _ = reply.send(r);
             }
             Request::Change { op, reply } => {
@@ -363,6 +387,7 @@ impl<C: SyncCache, Q: OpQueue> Task<C, Q> {
                 let r = self
                     .with_conn(async |c, _| queue::apply(c, &op).await)
                     .await;
+                self.emit(ImapEvent::Audit(AuditRecord::for_op(&op, &r)));
                 let answer = match r {
                     Ok(done) => {
                         let acked = self
@@ -390,6 +415,12 @@ impl<C: SyncCache, Q: OpQueue> Task<C, Q> {
                 let r = self
                     .with_conn(async |c, _| c.append(&folder, &flags, &message).await)
                     .await;
+                self.emit(ImapEvent::Audit(AuditRecord::new(
+                    AuditAction::Append,
+                    Some(&folder),
+                    Vec::new(),
+                    &r,
+                )));
                 let _ = reply.send(r);
             }
             Request::Search {
@@ -405,6 +436,12 @@ impl<C: SyncCache, Q: OpQueue> Task<C, Q> {
                         c.search_text(&text).await
                     })
                     .await;
+                self.emit(ImapEvent::Audit(AuditRecord::new(
+                    AuditAction::Search,
+                    Some(&folder),
+                    Vec::new(),
+                    &r,
+                )));
                 let _ = reply.send(r);
             }
             Request::Shutdown { reply } => {
