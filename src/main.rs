@@ -191,6 +191,31 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 }
             }
         }
+        Some(Commands::Imap(command)) => {
+            let settings = load_settings(paths)?;
+            let uses_card = settings
+                .accounts
+                .iter()
+                .any(|a| a.imap.auth == cachet::config::AuthMethod::Card);
+            let client_auth: Option<Arc<dyn rustls::client::ResolvesClientCert>> = if uses_card {
+                match cachet::cli::card_provider::client_auth(cli.pin_fd) {
+                    Ok(auth) => Some(auth),
+                    Err(error) => {
+                        eprintln!("cachet: {error}");
+                        return Ok(exit::CARD);
+                    }
+                }
+            } else {
+                None
+            };
+            match cachet::cli::imap::run(command, &settings, client_auth) {
+                Ok(code) => Ok(code),
+                Err(error) => {
+                    eprintln!("cachet: {error}");
+                    Ok(error.exit_code())
+                }
+            }
+        }
         Some(Commands::Message(command)) => {
             let labels = match cli.lang {
                 Some(LangArg::En) => cachet::mail::render::Labels::ENGLISH,

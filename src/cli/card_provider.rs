@@ -70,3 +70,17 @@ impl CardProvider for PcscCards {
         Ok(Box::new(CardUnwrapper { handle, info }))
     }
 }
+
+/// The card as a TLS client certificate, after the PIN: for accounts that
+/// log in with the card (`auth = "card"`).
+pub fn client_auth(
+    pin_fd: Option<u32>,
+) -> std::result::Result<std::sync::Arc<crate::card::signer::CardClientAuth>, crate::card::Error> {
+    let handle = CardHandle::spawn_pcsc(None)?;
+    let info = handle.wait_for_card(Duration::from_secs(60))?;
+    eprintln!("{}", info.holder.display_name);
+    handle.verify(crate::cli::card::read_pin(pin_fd)?)?;
+    Ok(std::sync::Arc::new(
+        crate::card::signer::CardClientAuth::new(handle, &info),
+    ))
+}

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod card;
 pub mod card_provider;
 pub mod directory;
+pub mod imap;
 pub mod message;
 pub mod records;
 pub mod send;
@@ -73,6 +74,9 @@ pub enum Commands {
     /// The Annuaire Santé directory: import the extraction files, search, statistics.
     #[command(subcommand)]
     Directory(directory::DirectoryCommand),
+    /// IMAP accounts: check the connection, list folders, sync (not yet into the store).
+    #[command(subcommand)]
+    Imap(imap::ImapCommand),
     /// Read, thread and search raw messages (files), offline.
     #[command(subcommand)]
     Message(message::MessageCommand),

@@ -1,6 +1,7 @@
 //! Mail: MIME parsing and rendering, sanitising, threads, XDM, IMAP, SMTP, outbox.
 
 pub mod compose;
+pub mod imap;
 pub mod mdn;
 pub mod mime;
 pub mod outbox;
