@@ -52,7 +52,10 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             let card_events = match cachet::card::CardHandle::spawn_pcsc(None) {
                 Ok(handle) => {
                     let events = handle.subscribe();
-                    services.card = Some(Arc::new(runtime::CardHandleSession(handle)));
+                    services.card = Some(Arc::new(runtime::CardHandleSession {
+                        handle,
+                        store: None,
+                    }));
                     Some(events)
                 }
                 Err(error) => {
@@ -87,9 +90,52 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             let info = handle
                 .wait_for_card(std::time::Duration::from_secs(15))
                 .map_err(|e| anyhow::anyhow!("the simulated card: {e}"))?;
+            // The demo's session opens as a real one would: the PIN verified
+            // on the (simulated) card, a throwaway profile whose data key is
+            // wrapped to that card, the generated mailbox written into the
+            // encrypted store and read back from it.
+            handle
+                .verify(cachet::card::Pin::new(zeroize::Zeroizing::new(
+                    cachet::demo::DEMO_PIN.to_string(),
+                ))?)
+                .map_err(|e| anyhow::anyhow!("the simulated card: {e}"))?;
+            let profile = DemoProfile::new()?;
+            let unwrapper = cachet::app::card_store::CardUnwrapper {
+                handle: handle.clone(),
+                info: info.clone(),
+            };
+            let (store, _) = cachet::store::Profiles::new(&profile.root)
+                .create(
+                    &unwrapper,
+                    cachet::store::CreateOptions {
+                        with_recovery_code: false,
+                    },
+                )
+                .map_err(|e| anyhow::anyhow!("the demo profile: {e}"))?;
+            cachet::demo::generate(now, seed)
+                .save_to(&store)
+                .map_err(|e| anyhow::anyhow!("the demo profile: {e}"))?;
+            cachet::audit::append(
+                &store,
+                &cachet::audit::AuditEvent {
+                    action: cachet::audit::Action::Login,
+                    target: None,
+                    request: "VERIFY PIN (demo card)".into(),
+                    response: None,
+                    outcome: cachet::audit::Outcome::Success,
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("the demo audit trail: {e}"))?;
+            let store = cachet::store::StoreHandle::spawn(store)
+                .map_err(|e| anyhow::anyhow!("the demo profile: {e}"))?;
+            let mailbox = cachet::demo::DemoMailbox::load_from(store.clone())
+                .map_err(|e| anyhow::anyhow!("the demo mailbox: {e}"))?;
             let services = Services {
-                mail: Some(Arc::new(cachet::demo::generate(now, seed))),
-                card: Some(Arc::new(runtime::CardHandleSession(handle))),
+                mail: Some(Arc::new(mailbox)),
+                card: Some(Arc::new(runtime::CardHandleSession {
+                    handle,
+                    store: Some(store.clone()),
+                })),
                 records: Some(Arc::new(
                     cachet::app::records_service::RecordsService::Demo(
                         cachet::demo::records::DemoRecords::new(),
@@ -97,6 +143,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 )),
                 demo_card: Some(simulator),
                 directory: Some(demo_directory(seed)?),
+                store: Some(store),
                 progress: None,
             };
             let session = SessionInfo {
@@ -111,7 +158,9 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 logged_in: true,
                 demo: true,
             };
-            run_tui(&settings, paths, cli.lang, session, launch, utc_offset)
+            let result = run_tui(&settings, paths, cli.lang, session, launch, utc_offset);
+            drop(profile);
+            result
         }
         Some(Commands::Config(ConfigCommand::Check { file })) => {
             let file = file.unwrap_or_else(|| paths.config_file.clone());
@@ -324,6 +373,26 @@ fn load_settings(paths: &Paths) -> anyhow::Result<Settings> {
     Settings::load(&paths.config_file).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// The demo's throwaway profile folder, removed when the demo ends.
+struct DemoProfile {
+    root: std::path::PathBuf,
+}
+
+impl DemoProfile {
+    fn new() -> anyhow::Result<DemoProfile> {
+        let root = std::env::temp_dir().join(format!("cachet-demo-profile-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).context("creating the demo profile folder")?;
+        Ok(DemoProfile { root })
+    }
+}
+
+impl Drop for DemoProfile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
 /// What the interface starts with.
 struct Launch {
     services: Services,
@@ -382,6 +451,7 @@ fn run_tui(
     }
     state.records.available = services.records.is_some();
     state.directory.available = services.directory.is_some();
+    state.audit.available = services.store.is_some();
     state.records.test_profile |= settings.records.as_ref().is_some_and(|r| r.test_profile);
     let ui = UiContext {
         theme: built.theme,

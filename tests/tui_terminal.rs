@@ -180,6 +180,13 @@ fn pulling_the_simulated_card_locks_and_the_pin_resumes() {
         resumed.contains(subject_line.trim_matches('│').trim()),
         "back on the same message:\n{resumed}"
     );
-    tmux.keys(&["q", "q"]);
+    // The audit trail of the demo's encrypted profile shows what just happened.
+    tmux.keys(&["q", "g", "a"]);
+    let trail = tmux.wait_for("unlock");
+    for action in ["login", "read", "lock"] {
+        assert!(trail.contains(action), "{action} is in the trail:\n{trail}");
+    }
+    tmux.keys(&["q"]);
+    tmux.keys(&["q"]);
     tmux.wait_for("CACHET-EXIT=0");
 }

@@ -67,6 +67,12 @@ pub enum ComposeCmd {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditCmd {
+    CycleAction,
+    CycleOutcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DirectoryCmd {
     WriteTo,
     FocusSearch,
@@ -88,6 +94,7 @@ pub enum Command {
     Compose(ComposeCmd),
     Records(RecordsCmd),
     Directory(DirectoryCmd),
+    Audit(AuditCmd),
 }
 
 /// One registered command.
@@ -107,6 +114,7 @@ macro_rules! registry {
 }
 
 use AppCmd as A;
+use AuditCmd as U;
 use ComposeCmd as C;
 use DirectoryCmd as Y;
 use GoCmd as G;
@@ -152,6 +160,8 @@ registry! {
     "compose.edit_body" => Command::Compose(C::EditBody), CmdEditBody;
     "directory.write_to" => Command::Directory(Y::WriteTo), CmdDirectoryWriteTo;
     "directory.search" => Command::Directory(Y::FocusSearch), CmdDirectorySearch;
+    "audit.cycle_action" => Command::Audit(U::CycleAction), CmdAuditCycleAction;
+    "audit.cycle_outcome" => Command::Audit(U::CycleOutcome), CmdAuditCycleOutcome;
     "records.patient" => Command::Records(D::ChoosePatient), CmdRecordsPatient;
     "records.break_glass" => Command::Records(D::BreakGlass), CmdRecordsBreakGlass;
 }

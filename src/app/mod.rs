@@ -5,6 +5,8 @@
 //! runtime runs each effect as a task → results come back as `Msg` → one
 //! coalesced redraw of the pure view.
 
+pub mod audit_log;
+pub mod card_store;
 pub mod command;
 pub mod editor;
 pub mod i18n;

@@ -56,6 +56,10 @@ pub enum Msg {
         generation: u64,
         result: Result<Vec<crate::directory::model::Entry>, String>,
     },
+    AuditLoaded {
+        generation: u64,
+        result: Result<Vec<crate::audit::Entry>, String>,
+    },
     RecordsListed {
         generation: u64,
         result: Result<Vec<DocumentEntry>, String>,
@@ -107,6 +111,10 @@ pub enum Effect {
     ToggleDemoCard,
     SearchDirectory {
         query: Box<crate::directory::search::Query>,
+        generation: u64,
+    },
+    LoadAudit {
+        query: Box<crate::audit::AuditQuery>,
         generation: u64,
     },
     FindRecords {

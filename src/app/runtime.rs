@@ -45,6 +45,8 @@ pub struct Services {
     pub card: Option<Arc<dyn CardSession>>,
     pub records: Option<Arc<super::records_service::RecordsService>>,
     pub directory: Option<crate::directory::DirectoryHandle>,
+    /// The practitioner's encrypted profile: cache and audit trail.
+    pub store: Option<crate::store::StoreHandle>,
     /// In the demo: the simulated card, which F12 pulls out and puts back.
     pub demo_card: Option<crate::card::sim::Simulator>,
     /// Background work reports here; the status bar shows it as a gauge.
@@ -221,9 +223,28 @@ pub async fn run(
     result
 }
 
+/// Appends to the audit trail off the UI task; a failure is logged, never
+/// shown as success.
+fn audit(services: &Services, event: crate::audit::AuditEvent) {
+    let Some(store) = services.store.clone() else {
+        return;
+    };
+    tokio::task::spawn_blocking(move || {
+        let action = event.action;
+        match store.call(move |s| crate::audit::append(s, &event)) {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(?action, error = %e, "audit append failed"),
+            Err(e) => tracing::error!(?action, error = %e, "audit append failed"),
+        }
+    });
+}
+
 /// Runs an effect that does not need the terminal as a task.
 fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<Msg>) {
     let tx = tx.clone();
+    for event in super::audit_log::event_for(&effect) {
+        audit(services, event);
+    }
     match effect {
         Effect::LoadFolders => {
             let Some(mail) = services.mail.clone() else {
@@ -246,8 +267,17 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
             let Some(mail) = services.mail.clone() else {
                 return;
             };
+            let store = services.clone();
             tokio::task::spawn_blocking(move || {
                 let message = mail.open(id).map(Box::new);
+                if let Some(m) = &message {
+                    let message_id = m
+                        .all_headers
+                        .iter()
+                        .find(|(name, _)| name.eq_ignore_ascii_case("message-id"))
+                        .map_or_else(|| format!("uid:{}", id.0), |(_, v)| v.clone());
+                    audit(&store, super::audit_log::read(&message_id));
+                }
                 let _ = tx.send(Msg::MessageOpened {
                     generation,
                     message,
@@ -264,8 +294,14 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
             let Some(card) = services.card.clone() else {
                 return;
             };
+            let session = services.clone();
             tokio::task::spawn_blocking(move || {
-                let msg = match card.verify(pin) {
+                let outcome = card.verify(pin);
+                audit(
+                    &session,
+                    super::audit_log::unlock(matches!(outcome, PinOutcome::Accepted)),
+                );
+                let msg = match outcome {
                     PinOutcome::Accepted => Msg::Unlocked,
                     PinOutcome::Rejected { tries_left } => Msg::PinRejected { tries_left },
                     PinOutcome::Blocked => Msg::Card(crate::card::CardEvent::PinBlocked {
@@ -282,6 +318,10 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
             tracing::info!("session locked");
             if let Some(card) = services.card.clone() {
                 card.lock();
+            }
+            if let Some(store) = services.store.clone() {
+                // The data key is zeroized; the profile reopens with the card.
+                tokio::task::spawn_blocking(move || store.lock());
             }
         }
         Effect::SearchDirectory { query, generation } => {
@@ -317,6 +357,19 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                 let _ = tx.send(Msg::RecordOpened { generation, result });
             });
         }
+        Effect::LoadAudit { query, generation } => {
+            let Some(store) = services.store.clone() else {
+                return;
+            };
+            tokio::task::spawn_blocking(move || {
+                let result = match store.call(move |s| crate::audit::query(s, &query)) {
+                    Ok(Ok(page)) => Ok(page.entries),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = tx.send(Msg::AuditLoaded { generation, result });
+            });
+        }
         Effect::ToggleDemoCard => match &services.demo_card {
             Some(sim) if sim.is_present() => sim.remove(),
             Some(sim) => sim.insert(),
@@ -336,13 +389,35 @@ fn suspend_self() {
     let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::TSTP);
 }
 
-/// The real card behind a PC/SC (or simulated) reader, as the session sees it.
-pub struct CardHandleSession(pub crate::card::CardHandle);
+/// The real card behind a PC/SC (or simulated) reader, as the session sees
+/// it. After a right PIN it reopens the practitioner's encrypted profile
+/// (the data key is unwrapped on the card); the lock closes it again.
+pub struct CardHandleSession {
+    pub handle: crate::card::CardHandle,
+    pub store: Option<crate::store::StoreHandle>,
+}
 
 impl CardSession for CardHandleSession {
     fn verify(&self, pin: Pin) -> PinOutcome {
-        match self.0.verify(pin) {
-            Ok(()) => PinOutcome::Accepted,
+        match self.handle.verify(pin) {
+            Ok(()) => match &self.store {
+                None => PinOutcome::Accepted,
+                Some(store) => {
+                    let info = match self.handle.card() {
+                        Ok(info) => info,
+                        Err(e) => return PinOutcome::Failed(e.to_string()),
+                    };
+                    let card = super::card_store::CardUnwrapper {
+                        handle: self.handle.clone(),
+                        info,
+                    };
+                    match store.call(move |s| s.unlock(&card)) {
+                        Ok(Ok(())) => PinOutcome::Accepted,
+                        Ok(Err(e)) => PinOutcome::Failed(e.to_string()),
+                        Err(e) => PinOutcome::Failed(e.to_string()),
+                    }
+                }
+            },
             Err(crate::card::Error::WrongPin { tries_left: 0 })
             | Err(crate::card::Error::Blocked) => PinOutcome::Blocked,
             Err(crate::card::Error::WrongPin { tries_left }) => PinOutcome::Rejected { tries_left },
@@ -351,6 +426,6 @@ impl CardSession for CardHandleSession {
     }
 
     fn lock(&self) {
-        // Keys live on the card; the store and network sessions drop theirs.
+        // The card keeps its keys; the store's key is dropped by DropSecrets.
     }
 }

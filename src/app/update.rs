@@ -13,7 +13,7 @@ use super::msg::{Effect, MouseInput, Msg};
 use super::palette::{self, PaletteOutcome};
 use super::state::{Level, Notification, PaletteState, Screen, State};
 use crate::ui::layout::{Areas, MailboxAreas, row_at};
-use crate::ui::screens::{compose, directory, help, login, mailbox, reader, records};
+use crate::ui::screens::{audit, compose, directory, help, login, mailbox, reader, records};
 use std::time::Instant;
 
 /// Applies one message. `now` is the clock reading for this message (an input,
@@ -81,6 +81,10 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
         }
         Msg::DirectoryResults { generation, result } => {
             directory::on_results(state, generation, result);
+            Vec::new()
+        }
+        Msg::AuditLoaded { generation, result } => {
+            audit::on_loaded(state, generation, result);
             Vec::new()
         }
         Msg::RecordsListed { generation, result } => {
@@ -229,6 +233,9 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
             if screen == Screen::Directory {
                 state.directory.typing = true;
             }
+            if screen == Screen::Audit {
+                return audit::reload(state);
+            }
             Vec::new()
         }
         Command::List(list) => match state.screen {
@@ -236,6 +243,7 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
             Screen::Help => help::on_list(state, list),
             Screen::Records => records::on_list(state, list),
             Screen::Directory => directory::on_list(state, list),
+            Screen::Audit => audit::on_list(state, list),
             _ => Vec::new(),
         },
         Command::Mailbox(cmd) => mailbox::on_command(state, cmd),
@@ -243,6 +251,7 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Compose(cmd) => compose::on_command(state, cmd),
         Command::Records(cmd) => records::on_command(state, cmd),
         Command::Directory(cmd) => directory::on_command(state, cmd),
+        Command::Audit(cmd) => audit::on_command(state, cmd),
     }
 }
 

@@ -6,44 +6,13 @@
 //! DECIPHER on the card after the PIN (asked without echo, or read from
 //! `--pin-fd N`). Card renewal asks for the old then the new card.
 
-use crate::card::{CardHandle, CardInfo};
+use crate::card::CardHandle;
 use crate::cli::store::{CardProvider, CardRole};
 use crate::store::error::Result;
 use crate::store::{Error, KeyUnwrapper};
 use std::time::Duration;
-use zeroize::Zeroizing;
 
-/// A verified card: its handle and what its certificate says.
-pub struct CardUnwrapper {
-    handle: CardHandle,
-    info: CardInfo,
-}
-
-impl KeyUnwrapper for CardUnwrapper {
-    fn holder_id(&self) -> String {
-        self.info
-            .holder
-            .national_id
-            .clone()
-            .unwrap_or_else(|| self.info.holder.display_name.clone())
-    }
-
-    fn public_key_spki_der(&self) -> Result<Vec<u8>> {
-        let (_, cert) =
-            x509_parser::parse_x509_certificate(&self.info.certificate).map_err(|_| {
-                Error::Card {
-                    reason: "the card's certificate does not parse".into(),
-                }
-            })?;
-        Ok(cert.tbs_certificate.subject_pki.raw.to_vec())
-    }
-
-    fn decipher(&self, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        self.handle.decipher(wrapped).map_err(|e| Error::Card {
-            reason: e.to_string(),
-        })
-    }
-}
+pub use crate::app::card_store::CardUnwrapper;
 
 /// Asks PC/SC for the card of each role.
 pub struct PcscCards {

@@ -11,7 +11,7 @@ use crate::domain::text::{Emphasis, Line, RichText};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct DemoMessage {
     id: MessageId,
     folder: usize,
@@ -34,6 +34,8 @@ pub struct DemoMailbox {
     folders: Vec<(String, FolderRole)>,
     messages: Vec<DemoMessage>,
     flags: Mutex<HashMap<MessageId, Flags>>,
+    /// When the mailbox lives in an encrypted profile, flag changes go there too.
+    store: Option<crate::store::StoreHandle>,
 }
 
 const DAY: i64 = 86_400;
@@ -170,6 +172,7 @@ pub fn generate(now: i64, seed: u64) -> DemoMailbox {
         folders,
         messages,
         flags: Mutex::new(flags),
+        store: None,
     }
 }
 
@@ -211,7 +214,58 @@ fn reply_body(colleague: &Colleague, from_me: bool, rng: &mut fastrand::Rng) -> 
     )
 }
 
+const DEMO_ACCOUNT: &str = "demo";
+
 impl DemoMailbox {
+    /// Writes every message into the practitioner's encrypted store.
+    pub fn save_to(&self, store: &crate::store::Store) -> Result<(), crate::store::Error> {
+        let mut batch = store.batch()?;
+        for m in &self.messages {
+            let folder = crate::store::FolderRef {
+                account: DEMO_ACCOUNT,
+                folder: &self.folders[m.folder].0,
+            };
+            batch.put_envelope(folder, m.id.0 as u32, Some(&m.message_id), m)?;
+        }
+        batch.commit(crate::store::Durability::Flush)
+    }
+
+    /// The mailbox as read back from the encrypted store: the demo opens its
+    /// generated data through the store, like a cached mailbox.
+    pub fn load_from(
+        handle: crate::store::StoreHandle,
+    ) -> Result<DemoMailbox, crate::store::Error> {
+        let folders: Vec<(String, FolderRole)> = vec![
+            ("INBOX".to_string(), FolderRole::Inbox),
+            ("Sent".to_string(), FolderRole::Sent),
+            ("Drafts".to_string(), FolderRole::Drafts),
+            ("Archive".to_string(), FolderRole::Archive),
+            ("Trash".to_string(), FolderRole::Trash),
+        ];
+        let names: Vec<String> = folders.iter().map(|(n, _)| n.clone()).collect();
+        let messages = handle.call(
+            move |store| -> Result<Vec<DemoMessage>, crate::store::Error> {
+                let mut all = Vec::new();
+                for name in &names {
+                    let folder = crate::store::FolderRef {
+                        account: DEMO_ACCOUNT,
+                        folder: name,
+                    };
+                    let page = store.envelopes_page::<DemoMessage>(folder, None, usize::MAX)?;
+                    all.extend(page.items.into_iter().map(|(_, m)| m));
+                }
+                Ok(all)
+            },
+        )??;
+        let flags = messages.iter().map(|m| (m.id, m.flags)).collect();
+        Ok(DemoMailbox {
+            folders,
+            messages,
+            flags: Mutex::new(flags),
+            store: Some(handle),
+        })
+    }
+
     fn folder_index(&self, name: &str) -> Option<usize> {
         self.folders.iter().position(|(n, _)| n == name)
     }
@@ -358,6 +412,28 @@ impl MailSource for DemoMailbox {
     fn set_flags(&self, id: MessageId, flags: Flags) {
         if let Ok(mut map) = self.flags.lock() {
             map.insert(id, flags);
+        }
+        let (Some(store), Some(message)) = (&self.store, self.messages.iter().find(|m| m.id == id))
+        else {
+            return;
+        };
+        let mut updated = message.clone();
+        updated.flags = flags;
+        let folder_name = self.folders[message.folder].0.clone();
+        let result = store.call(move |s| {
+            let folder = crate::store::FolderRef {
+                account: DEMO_ACCOUNT,
+                folder: &folder_name,
+            };
+            s.put_envelope(
+                folder,
+                updated.id.0 as u32,
+                Some(&updated.message_id),
+                &updated,
+            )
+        });
+        if !matches!(result, Ok(Ok(()))) {
+            tracing::warn!("a flag change could not be written to the store");
         }
     }
 }

@@ -83,7 +83,7 @@ pub struct MessageRow {
     pub depth: u16,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachmentInfo {
     pub name: String,
     pub mime_type: String,

@@ -47,7 +47,7 @@ pub fn view(frame: &mut Frame, state: &State, ui: &UiContext) {
             screens::directory::view::draw(frame, areas.body, &state.directory, ui)
         }
         Screen::Records => screens::records::view::draw(frame, areas.body, &state.records, ui),
-        Screen::Audit => screens::audit::view::draw(frame, areas.body, ui),
+        Screen::Audit => screens::audit::view::draw(frame, areas.body, &state.audit, ui),
         Screen::Help => {
             screens::help::view::draw(frame, areas.body, &state.help, &state.keymap, ui)
         }

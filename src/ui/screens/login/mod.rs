@@ -125,6 +125,7 @@ pub fn lock(state: &mut State) -> Vec<Effect> {
     state.reader.clear();
     crate::ui::screens::records::clear(state);
     state.directory.results.clear();
+    state.audit.entries.clear();
     state.login.pin.clear();
     state.login.tries_left = None;
     state.history.push(state.screen);

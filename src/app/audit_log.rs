@@ -1,0 +1,106 @@
+//! What the session writes to the practitioner's audit trail, and when.
+//!
+//! Every effect that touches health data or the session is traced here, by
+//! the runtime, after it ran: who (the store knows the holder), when, what
+//! (action and a hashed target), the request summary and the outcome —
+//! never content. The trail lives in the encrypted profile.
+
+use super::msg::Effect;
+use crate::audit::{Action, AuditEvent, Outcome, Target};
+
+/// The audit event an effect calls for, if any (before it runs).
+pub fn event_for(effect: &Effect) -> Vec<AuditEvent> {
+    let event = |action, target, request: &str| AuditEvent {
+        action,
+        target,
+        request: request.to_string(),
+        response: None,
+        outcome: Outcome::Success,
+    };
+    match effect {
+        Effect::FindRecords { query, .. } => {
+            let patient = match &query.patient {
+                crate::records::backend::PatientSelector::Ins(ins) => {
+                    Some(Target::Patient { ins: ins.to_cx() })
+                }
+                crate::records::backend::PatientSelector::Reference { reference } => {
+                    Some(Target::Patient {
+                        ins: reference.clone(),
+                    })
+                }
+            };
+            let mut events = Vec::new();
+            if let crate::records::backend::PurposeOfUse::Emergency { reason } = &query.purpose {
+                events.push(event(
+                    Action::BreakGlass,
+                    patient.clone(),
+                    &format!(
+                        "purpose=emergency kind={:?} reason-length={}",
+                        reason.kind(),
+                        reason.justification().chars().count()
+                    ),
+                ));
+            }
+            let purpose = if events.is_empty() {
+                "normal"
+            } else {
+                "emergency"
+            };
+            events.push(event(
+                Action::RecordList,
+                patient,
+                &format!("FindDocuments purpose={purpose}"),
+            ));
+            events
+        }
+        Effect::OpenRecord {
+            entry, emergency, ..
+        } => vec![event(
+            Action::RecordOpen,
+            Some(Target::Document {
+                id: entry.id.clone(),
+            }),
+            &format!(
+                "RetrieveDocument purpose={}",
+                if *emergency { "emergency" } else { "normal" }
+            ),
+        )],
+        Effect::SearchDirectory { query, .. } => vec![event(
+            Action::DirectoryQuery,
+            Some(Target::Query {
+                text: query.text.clone(),
+            }),
+            "directory search (local index)",
+        )],
+        Effect::DropSecrets => vec![event(Action::Lock, None, "session locked")],
+        _ => Vec::new(),
+    }
+}
+
+/// A message was opened for reading.
+pub fn read(message_id: &str) -> AuditEvent {
+    AuditEvent {
+        action: Action::Read,
+        target: Some(Target::Message {
+            message_id: message_id.to_string(),
+        }),
+        request: "open message (local cache)".into(),
+        response: None,
+        outcome: Outcome::Success,
+    }
+}
+
+/// A PIN check, successful or not.
+pub fn unlock(accepted: bool) -> AuditEvent {
+    AuditEvent {
+        action: Action::Unlock,
+        target: None,
+        request: "VERIFY PIN".into(),
+        response: None,
+        outcome: if accepted {
+            Outcome::Success
+        } else {
+            Outcome::Denied
+        },
+    }
+}
