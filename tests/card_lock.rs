@@ -99,3 +99,59 @@ fn pulling_the_card_locks_the_interface() {
     );
     assert!(screen.contains("Session verrouillée"), "{screen}");
 }
+
+/// Two readers, two cards: the chosen reader's card is the one the session uses.
+#[test]
+fn the_chosen_reader_is_the_one_used() {
+    let Some(stack) = common::stack("the_chosen_reader_is_the_one_used") else {
+        return;
+    };
+    let pki_a = pki::ensure(&stack.path("PKI_DIR")).expect("test PKI");
+    let other = tempfile::tempdir().expect("tempdir");
+    let pki_b = pki::ensure(other.path()).expect("another PKI");
+    let handle = CardHandle::spawn_pcsc(None).expect("PC/SC");
+    let mut events = handle.subscribe();
+    let slot0 = format!("127.0.0.1:{}", stack.port("VPCD_PORT"));
+    let slot1 = format!("127.0.0.1:{}", stack.port("VPCD_PORT_2"));
+    let card_a = VpcdCard::insert(
+        &slot0,
+        Simulator::new(&pki_a, CardKind::Cps3Contact, "1234"),
+    )
+    .expect("a");
+    let card_b =
+        VpcdCard::insert(&slot1, Simulator::new(&pki_b, CardKind::Cps4, "5678")).expect("b");
+    let mut h = Harness::demo(Lang::Fr, 100, 30);
+    h.state.screen = Screen::Login;
+    pump(&mut h, &mut events, "two cards", |h| {
+        h.state.login.cards.len() == 2
+    });
+    let second = h.state.login.cards[1].0.clone();
+    h.key("tab");
+    assert_eq!(
+        h.state.login.chosen_reader.as_deref(),
+        Some(second.as_str())
+    );
+    assert!(h.outside.iter().any(|e| e.contains("PreferReader")));
+    handle.prefer_reader(Some(second.clone()));
+    let used = handle.card().expect("a card");
+    let expected_kind = if second == READER {
+        CardKind::Cps3Contact
+    } else {
+        CardKind::Cps4
+    };
+    assert_eq!(
+        used.kind, expected_kind,
+        "operations go to the chosen reader's card"
+    );
+    // Each card keeps its own PIN: the chosen one's is what verifies.
+    let pin = if expected_kind == CardKind::Cps4 {
+        "5678"
+    } else {
+        "1234"
+    };
+    handle
+        .verify(Pin::new(Zeroizing::new(pin.into())).expect("pin"))
+        .expect("the chosen card's PIN");
+    drop(card_a);
+    drop(card_b);
+}

@@ -94,6 +94,7 @@ texts! {
     LoginBlocked = "login.blocked",
     LoginCardProblem = "login.card_problem",
     LoginReaders = "login.readers",
+    LoginChooseReader = "login.choose_reader",
     LoginRemoveHint = "login.remove_hint",
     LockHint = "lock.hint",
     // mailbox

@@ -107,6 +107,10 @@ pub enum Effect {
     VerifyPin(Pin),
     /// Drop keys and close authenticated sessions (lock).
     DropSecrets,
+    /// Several readers hold a card: the user chose this one.
+    PreferReader {
+        reader: String,
+    },
     /// Demo only: pull out or put back the simulated card.
     ToggleDemoCard,
     SearchDirectory {

@@ -36,6 +36,8 @@ pub trait CardSession: Send + Sync {
     fn verify(&self, pin: Pin) -> PinOutcome;
     /// Drops keys and closes authenticated connections.
     fn lock(&self);
+    /// The card in this reader is the one to use.
+    fn prefer_reader(&self, _reader: &str) {}
 }
 
 /// The services the effects run against.
@@ -370,6 +372,11 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                 let _ = tx.send(Msg::AuditLoaded { generation, result });
             });
         }
+        Effect::PreferReader { reader } => {
+            if let Some(card) = services.card.clone() {
+                card.prefer_reader(&reader);
+            }
+        }
         Effect::ToggleDemoCard => match &services.demo_card {
             Some(sim) if sim.is_present() => sim.remove(),
             Some(sim) => sim.insert(),
@@ -427,5 +434,9 @@ impl CardSession for CardHandleSession {
 
     fn lock(&self) {
         // The card keeps its keys; the store's key is dropped by DropSecrets.
+    }
+
+    fn prefer_reader(&self, reader: &str) {
+        self.handle.prefer_reader(Some(reader.to_string()));
     }
 }

@@ -436,3 +436,56 @@ fn three_wrong_pins_block_and_nothing_more_is_sent() {
         "a blocked card gets no PIN"
     );
 }
+
+#[test]
+fn several_readers_tab_chooses_whose_card_is_used() {
+    use crate::card::CardEvent;
+    let fake_info = |name: &str, id: &str| {
+        let pki_dir = crate::app::testing::tempfile_free::Folder::new("reader-choice");
+        let pki = crate::card::sim::pki::ensure(&pki_dir.path).expect("pki");
+        let sim =
+            crate::card::sim::Simulator::new(&pki, crate::card::CardKind::Cps3Contact, "1234");
+        let mut transport = sim.transport();
+        let mut info = crate::card::cps::identify(&mut transport).expect("identified");
+        info.holder.display_name = name.to_string();
+        info.holder.national_id = Some(id.to_string());
+        Box::new(info)
+    };
+    let mut h = demo();
+    h.state.screen = Screen::Login;
+    h.send(Msg::Card(CardEvent::Recognized {
+        reader: "Lecteur A".into(),
+        info: fake_info("MARTIN Alice", "810100000017"),
+    }));
+    h.send(Msg::Card(CardEvent::Recognized {
+        reader: "Lecteur B".into(),
+        info: fake_info("DURAND Paul", "810100000099"),
+    }));
+    assert_eq!(h.state.login.holder.as_deref(), Some("MARTIN Alice"));
+    let effects = update(
+        &mut h.state,
+        Msg::Key(crate::app::keys::KeyPress::plain(
+            crate::app::keys::Key::Tab,
+        )),
+        h.clock,
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::PreferReader { reader } if reader == "Lecteur B")),
+        "{effects:?}"
+    );
+    assert_eq!(h.state.login.holder.as_deref(), Some("DURAND Paul"));
+    assert!(h.render().contains("DURAND Paul"));
+    // The other reader's card leaving does not lock the chosen session.
+    h.state.login.session_holder = Some("810100000099".into());
+    h.state.screen = Screen::Mailbox;
+    h.send(Msg::Card(CardEvent::Removed {
+        reader: "Lecteur A".into(),
+    }));
+    assert_eq!(h.state.screen, Screen::Mailbox);
+    h.send(Msg::Card(CardEvent::Removed {
+        reader: "Lecteur B".into(),
+    }));
+    assert_eq!(h.state.screen, Screen::Lock);
+}

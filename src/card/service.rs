@@ -84,6 +84,8 @@ type Subscribers = Arc<Mutex<Vec<UnboundedSender<CardEvent>>>>;
 /// A cloneable handle to the card thread.
 #[derive(Clone)]
 pub struct CardHandle {
+    /// The reader the user chose when several hold a card (`None`: the first ready).
+    preferred: Arc<Mutex<Option<String>>>,
     tx: Sender<Request>,
     wake: Arc<dyn Fn() + Send + Sync>,
     subscribers: Subscribers,
@@ -113,7 +115,9 @@ impl CardHandle {
         let subscribers: Subscribers = Arc::default();
         let operations = Arc::new(AtomicU64::new(0));
         let wake = backend.waker();
+        let preferred: Arc<Mutex<Option<String>>> = Arc::default();
         let mut worker = Worker {
+            preferred: preferred.clone(),
             backend,
             slots: Vec::new(),
             subscribers: subscribers.clone(),
@@ -127,6 +131,7 @@ impl CardHandle {
                 source,
             })?;
         Ok(CardHandle {
+            preferred,
             tx,
             wake,
             subscribers,
@@ -169,6 +174,10 @@ impl CardHandle {
         if readers.is_empty() {
             return Err(Error::NoReader);
         }
+        let preferred = self.preferred.lock().map(|p| p.clone()).unwrap_or(None);
+        let mut readers = readers;
+        // The chosen reader first; the others keep their order.
+        readers.sort_by_key(|r| Some(&r.reader) != preferred.as_ref());
         let mut unusable = None;
         for r in readers {
             match r.card {
@@ -202,6 +211,14 @@ impl CardHandle {
                 }
                 Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// Chooses the reader whose card the operations act on when several
+    /// readers hold one (`None`: the first ready card).
+    pub fn prefer_reader(&self, reader: Option<String>) {
+        if let Ok(mut preferred) = self.preferred.lock() {
+            *preferred = reader;
         }
     }
 
@@ -244,6 +261,7 @@ struct Slot {
 }
 
 struct Worker {
+    preferred: Arc<Mutex<Option<String>>>,
     backend: Box<dyn Backend>,
     slots: Vec<Slot>,
     subscribers: Subscribers,
@@ -399,11 +417,14 @@ impl Worker {
         if self.slots.is_empty() {
             return (None, Err(Error::NoReader));
         }
-        let Some(slot) = self
+        let preferred = self.preferred.lock().map(|p| p.clone()).unwrap_or(None);
+        let ready = |s: &Slot| matches!(s.state, CardState::Ready(_)) && s.conn.is_some();
+        let index = self
             .slots
-            .iter_mut()
-            .find(|s| matches!(s.state, CardState::Ready(_)) && s.conn.is_some())
-        else {
+            .iter()
+            .position(|s| ready(s) && Some(&s.reader) == preferred.as_ref())
+            .or_else(|| self.slots.iter().position(ready));
+        let Some(slot) = index.and_then(|i| self.slots.get_mut(i)) else {
             return (None, Err(Error::NoCard));
         };
         let (CardState::Ready(info), Some(conn)) = (&slot.state, slot.conn.as_mut()) else {

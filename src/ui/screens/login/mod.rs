@@ -39,6 +39,10 @@ pub struct LoginState {
     pub session_holder: Option<String>,
     /// The holder of the card now in the reader.
     pub card_holder_id: Option<String>,
+    /// Each reader holding a recognised card, with its holder (name, identifier).
+    pub cards: Vec<(String, String, Option<String>)>,
+    /// The reader chosen with Tab when several hold a card.
+    pub chosen_reader: Option<String>,
 }
 
 impl Clone for LoginState {
@@ -56,6 +60,8 @@ impl Clone for LoginState {
             problem: self.problem.clone(),
             session_holder: self.session_holder.clone(),
             card_holder_id: self.card_holder_id.clone(),
+            cards: self.cards.clone(),
+            chosen_reader: self.chosen_reader.clone(),
         }
     }
 }
@@ -96,6 +102,18 @@ pub fn on_key(state: &mut State, key: &crate::app::keys::KeyPress) -> Option<Vec
         Key::Esc => {
             state.login.pin.clear();
             Some(Vec::new())
+        }
+        Key::Tab if state.login.cards.len() > 1 => {
+            let login = &mut state.login;
+            let current = login
+                .chosen_reader
+                .as_ref()
+                .and_then(|r| login.cards.iter().position(|c| &c.0 == r));
+            let next = current.map_or(1, |i| (i + 1) % login.cards.len());
+            let reader = login.cards[next].0.clone();
+            login.chosen_reader = Some(reader.clone());
+            show_chosen_holder(login);
+            Some(vec![Effect::PreferReader { reader }])
         }
         Key::Enter if !state.login.pin.is_empty() => {
             let typed = std::mem::replace(&mut state.login.pin, Zeroizing::new(String::new()));
@@ -157,23 +175,39 @@ pub fn on_card_event(state: &mut State, event: CardEvent) -> Vec<Effect> {
             login.reader_present = true;
             login.problem = None;
         }
-        CardEvent::Recognized { info, .. } => {
+        CardEvent::Recognized { reader, info } => {
             login.card_present = true;
             login.blocked = false;
             login.problem = None;
-            login.holder = Some(info.holder.display_name.clone());
-            login.card_holder_id = info
+            let id = info
                 .holder
                 .national_id
                 .clone()
                 .or_else(|| Some(info.holder.display_name.clone()));
+            login.cards.retain(|c| c.0 != reader);
+            login
+                .cards
+                .push((reader, info.holder.display_name.clone(), id));
+            show_chosen_holder(login);
         }
         CardEvent::Unrecognized { reason, .. } => {
             login.card_present = false;
             login.holder = None;
             login.problem = Some(reason);
         }
-        CardEvent::Removed { .. } => {
+        CardEvent::Removed { reader } => {
+            // The card in use: the chosen reader's, else the first one's.
+            let in_use = login
+                .chosen_reader
+                .clone()
+                .or_else(|| login.cards.first().map(|c| c.0.clone()));
+            login.cards.retain(|c| c.0 != reader);
+            let chosen_left = in_use.is_none_or(|r| r == reader);
+            if !chosen_left {
+                // Another reader's card went: the chosen session goes on.
+                return Vec::new();
+            }
+            login.chosen_reader = None;
             login.card_present = false;
             login.holder = None;
             login.card_holder_id = None;
@@ -192,6 +226,20 @@ pub fn on_card_event(state: &mut State, event: CardEvent) -> Vec<Effect> {
         CardEvent::PinVerified { .. } | CardEvent::PinRefused { .. } => {}
     }
     Vec::new()
+}
+
+/// The holder shown is the one of the chosen reader's card, else the first.
+fn show_chosen_holder(login: &mut LoginState) {
+    let chosen = login
+        .chosen_reader
+        .as_ref()
+        .and_then(|r| login.cards.iter().find(|c| &c.0 == r))
+        .or_else(|| login.cards.first())
+        .cloned();
+    if let Some((_, name, id)) = chosen {
+        login.holder = Some(name);
+        login.card_holder_id = id;
+    }
 }
 
 /// The card accepted the PIN: back exactly where the user was — unless this

@@ -38,7 +38,36 @@ pub fn draw(frame: &mut Frame, area: Rect, login: &LoginState, locked: bool, ui:
             ui.theme.style(scope::UI),
         ));
     }
-    if !login.readers.is_empty() {
+    if login.cards.len() > 1 {
+        lines.push(Line::styled(
+            ui.texts.get(T::LoginChooseReader).to_string(),
+            ui.theme.style(scope::MUTED),
+        ));
+        let chosen = login
+            .chosen_reader
+            .clone()
+            .or_else(|| login.cards.first().map(|c| c.0.clone()));
+        for (reader, holder, _) in &login.cards {
+            let mark = if Some(reader) == chosen.as_ref() {
+                "›"
+            } else {
+                " "
+            };
+            let style = if Some(reader) == chosen.as_ref() {
+                scope::SELECTION
+            } else {
+                scope::UI
+            };
+            lines.push(Line::styled(
+                format!(
+                    "{mark} {} — {}",
+                    terminal_safe(reader),
+                    terminal_safe(holder)
+                ),
+                ui.theme.style(style),
+            ));
+        }
+    } else if !login.readers.is_empty() {
         lines.push(Line::styled(
             ui.texts.fmt(
                 T::LoginReaders,
