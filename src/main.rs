@@ -63,6 +63,11 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                     None
                 }
             };
+            if let Some(api) = directory_api(&settings)? {
+                let client = cachet::directory::fhir::FhirClient::new(api)
+                    .map_err(|e| anyhow::anyhow!("[directory] fhir_url: {e}"))?;
+                services.directory_api = Some(Arc::new(client));
+            }
             let index_root = paths.profiles_dir.join("directory");
             if cachet::directory::Index::open(&index_root).is_ok() {
                 services.directory = cachet::directory::DirectoryHandle::spawn(index_root).ok();
@@ -143,6 +148,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 )),
                 demo_card: Some(simulator),
                 directory: Some(demo_directory(seed)?),
+                directory_api: None,
                 store: Some(store),
                 progress: None,
             };
@@ -451,6 +457,7 @@ fn run_tui(
     }
     state.records.available = services.records.is_some();
     state.directory.available = services.directory.is_some();
+    state.directory.api_configured = services.directory_api.is_some();
     state.audit.available = services.store.is_some();
     state.records.test_profile |= settings.records.as_ref().is_some_and(|r| r.test_profile);
     let ui = UiContext {

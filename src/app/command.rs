@@ -74,6 +74,7 @@ pub enum AuditCmd {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DirectoryCmd {
+    ToggleOnline,
     WriteTo,
     FocusSearch,
 }
@@ -158,6 +159,7 @@ registry! {
     "reader.prev_message" => Command::Reader(R::PrevMessage), CmdPrevMessage;
     "reader.reply" => Command::Reader(R::Reply), CmdReply;
     "compose.edit_body" => Command::Compose(C::EditBody), CmdEditBody;
+    "directory.online" => Command::Directory(Y::ToggleOnline), CmdDirectoryOnline;
     "directory.write_to" => Command::Directory(Y::WriteTo), CmdDirectoryWriteTo;
     "directory.search" => Command::Directory(Y::FocusSearch), CmdDirectorySearch;
     "audit.cycle_action" => Command::Audit(U::CycleAction), CmdAuditCycleAction;

@@ -55,6 +55,8 @@ pub enum Msg {
     DirectoryResults {
         generation: u64,
         result: Result<Vec<crate::directory::model::Entry>, String>,
+        /// The API part failed; the local results are still there.
+        online_error: Option<String>,
     },
     AuditLoaded {
         generation: u64,
@@ -115,6 +117,7 @@ pub enum Effect {
     ToggleDemoCard,
     SearchDirectory {
         query: Box<crate::directory::search::Query>,
+        online: bool,
         generation: u64,
     },
     LoadAudit {

@@ -47,6 +47,8 @@ pub struct Services {
     pub card: Option<Arc<dyn CardSession>>,
     pub records: Option<Arc<super::records_service::RecordsService>>,
     pub directory: Option<crate::directory::DirectoryHandle>,
+    /// The Annuaire Santé FHIR API, when configured.
+    pub directory_api: Option<Arc<crate::directory::fhir::FhirClient>>,
     /// The practitioner's encrypted profile: cache and audit trail.
     pub store: Option<crate::store::StoreHandle>,
     /// In the demo: the simulated card, which F12 pulls out and puts back.
@@ -326,14 +328,31 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                 tokio::task::spawn_blocking(move || store.lock());
             }
         }
-        Effect::SearchDirectory { query, generation } => {
+        Effect::SearchDirectory {
+            query,
+            online,
+            generation,
+        } => {
             let Some(directory) = services.directory.clone() else {
                 return;
             };
+            let api = if online {
+                services.directory_api.clone()
+            } else {
+                None
+            };
             tokio::spawn(async move {
-                let reply = directory.search(*query, generation).await;
+                let reply = match api {
+                    Some(client) => directory.search_online(*query, generation, &client).await,
+                    None => directory.search(*query, generation).await,
+                };
                 let result = reply.result.map_err(|e| e.to_string());
-                let _ = tx.send(Msg::DirectoryResults { generation, result });
+                let online_error = reply.online_error.map(|e| e.to_string());
+                let _ = tx.send(Msg::DirectoryResults {
+                    generation,
+                    result,
+                    online_error,
+                });
             });
         }
         Effect::FindRecords { query, generation } => {

@@ -169,14 +169,16 @@ impl Harness {
                     self.mail.set_flags(id, flags);
                     None
                 }
-                Effect::SearchDirectory { query, generation } => {
-                    self.directory
-                        .as_ref()
-                        .map(|(index, _)| Msg::DirectoryResults {
-                            generation,
-                            result: index.search(&query).map_err(|e| e.to_string()),
-                        })
-                }
+                Effect::SearchDirectory {
+                    query, generation, ..
+                } => self
+                    .directory
+                    .as_ref()
+                    .map(|(index, _)| Msg::DirectoryResults {
+                        generation,
+                        result: index.search(&query).map_err(|e| e.to_string()),
+                        online_error: None,
+                    }),
                 Effect::FindRecords { query, generation } => Some(Msg::RecordsListed {
                     generation,
                     result: Ok(self.records.find(&query)),

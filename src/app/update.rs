@@ -79,8 +79,12 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             state.login.tries_left = Some(tries_left);
             Vec::new()
         }
-        Msg::DirectoryResults { generation, result } => {
-            directory::on_results(state, generation, result);
+        Msg::DirectoryResults {
+            generation,
+            result,
+            online_error,
+        } => {
+            directory::on_results(state, generation, result, online_error);
             Vec::new()
         }
         Msg::AuditLoaded { generation, result } => {

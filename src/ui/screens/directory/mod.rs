@@ -32,6 +32,10 @@ pub struct DirectoryState {
     pub pending: Option<u64>,
     /// The detail pane shows the selected entry in full.
     pub detail: bool,
+    /// An Annuaire Santé API is configured.
+    pub api_configured: bool,
+    /// Searches also ask the API (the offline index stays the default).
+    pub online: bool,
 }
 
 pub fn page_height(state: &State) -> usize {
@@ -83,6 +87,7 @@ fn search(state: &mut State) -> Vec<Effect> {
     state.directory.pending = Some(generation);
     vec![Effect::SearchDirectory {
         query: Box::new(query),
+        online: state.directory.online,
         generation,
     }]
 }
@@ -114,9 +119,18 @@ pub fn on_key(state: &mut State, key: &KeyPress) -> Option<Vec<Effect>> {
     }
 }
 
-pub fn on_results(state: &mut State, generation: u64, result: Result<Vec<Entry>, String>) {
+pub fn on_results(
+    state: &mut State,
+    generation: u64,
+    result: Result<Vec<Entry>, String>,
+    online_error: Option<String>,
+) {
     if state.directory.pending != Some(generation) {
         return; // an answer to an older prefix
+    }
+    if let Some(reason) = online_error {
+        state
+            .notify(Notification::new(Level::Warn, T::DirectoryOnlineFailed).arg("reason", reason));
     }
     state.directory.pending = None;
     match result {
@@ -144,6 +158,20 @@ pub fn selected(state: &State) -> Option<&Entry> {
 
 pub fn on_command(state: &mut State, command: DirectoryCmd) -> Vec<Effect> {
     match command {
+        DirectoryCmd::ToggleOnline => {
+            if !state.directory.api_configured {
+                state.notify(Notification::new(Level::Warn, T::DirectoryNoApi));
+                return Vec::new();
+            }
+            state.directory.online = !state.directory.online;
+            let text = if state.directory.online {
+                T::DirectoryOnlineOn
+            } else {
+                T::DirectoryOnlineOff
+            };
+            state.notify(Notification::new(Level::Info, text));
+            return search(state);
+        }
         DirectoryCmd::FocusSearch => state.directory.typing = true,
         DirectoryCmd::WriteTo => {
             let Some(entry) = selected(state) else {

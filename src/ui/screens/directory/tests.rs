@@ -101,6 +101,7 @@ fn every_keystroke_asks_again_and_stale_answers_are_dropped() {
     h.send(Msg::DirectoryResults {
         generation: 1,
         result: Ok(Vec::new()),
+        online_error: None,
     });
     assert_eq!(
         h.state.directory.results, now,
@@ -138,4 +139,72 @@ fn filters_parse_from_the_field() {
     assert_eq!(q.speciality.as_deref(), Some("cardio"));
     assert_eq!(q.city.as_deref(), Some("Lyon"));
     assert_eq!(q.postcode.as_deref(), Some("69003"));
+}
+
+#[test]
+fn the_online_api_is_an_option_and_its_results_are_marked() {
+    use crate::app::i18n::T;
+    let mut h = Harness::demo(Lang::Fr, 100, 30).with_directory(500);
+    h.keys("g d");
+    h.key("ctrl-o");
+    assert!(!h.state.directory.online, "no API configured: stays local");
+    assert!(
+        h.state
+            .notifications
+            .iter()
+            .any(|n| n.text == T::DirectoryNoApi)
+    );
+
+    h.state.directory.api_configured = true;
+    h.key("ctrl-o");
+    assert!(h.state.directory.online);
+    type_text(&mut h, "ma");
+    assert!(
+        !h.state.directory.results.is_empty(),
+        "local results answer at once"
+    );
+    let generation = h.state.directory.pending.unwrap_or(0);
+    let mut online = h
+        .state
+        .directory
+        .results
+        .first()
+        .cloned()
+        .expect("a local result");
+    online.origin = crate::directory::model::Origin::Online;
+    online.family_name = "ENLIGNE".into();
+    h.send(Msg::DirectoryResults {
+        generation: generation + 1000,
+        result: Ok(vec![online.clone()]),
+        online_error: None,
+    });
+    assert!(
+        h.state
+            .directory
+            .results
+            .iter()
+            .all(|e| e.family_name != "ENLIGNE"),
+        "an unknown generation is dropped"
+    );
+    // The answer to the current query, from the API:
+    let current = h.state.generation();
+    h.state.directory.pending = Some(current);
+    h.send(Msg::DirectoryResults {
+        generation: current,
+        result: Ok(vec![online]),
+        online_error: Some("timeout".into()),
+    });
+    assert!(
+        h.state
+            .notifications
+            .iter()
+            .any(|n| n.text == T::DirectoryOnlineFailed)
+    );
+    h.key("enter");
+    h.key("enter");
+    let screen = h.render();
+    assert!(
+        screen.contains("ENLIGNE") && screen.contains("API en ligne"),
+        "{screen}"
+    );
 }
