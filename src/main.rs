@@ -49,12 +49,17 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             }
             // The session opens with the card: the login screen follows the
             // readers; without PC/SC it says so and the user can still quit.
+            // Each practitioner's card opens (or creates) their own encrypted profile.
+            let session_store = Arc::new(cachet::app::session_store::SessionStore::new(
+                paths.profiles_dir.clone(),
+            ));
+            services.store = Some(session_store.clone());
             let card_events = match cachet::card::CardHandle::spawn_pcsc(None) {
                 Ok(handle) => {
                     let events = handle.subscribe();
                     services.card = Some(Arc::new(runtime::CardHandleSession {
                         handle,
-                        store: None,
+                        store: Some(session_store.clone()),
                     }));
                     Some(events)
                 }
@@ -135,11 +140,15 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 .map_err(|e| anyhow::anyhow!("the demo profile: {e}"))?;
             let mailbox = cachet::demo::DemoMailbox::load_from(store.clone())
                 .map_err(|e| anyhow::anyhow!("the demo mailbox: {e}"))?;
+            let session_store = Arc::new(cachet::app::session_store::SessionStore::fixed(
+                cachet::store::KeyUnwrapper::holder_id(&unwrapper),
+                store.clone(),
+            ));
             let services = Services {
                 mail: Some(Arc::new(mailbox)),
                 card: Some(Arc::new(runtime::CardHandleSession {
                     handle,
-                    store: Some(store.clone()),
+                    store: Some(session_store.clone()),
                 })),
                 records: Some(Arc::new(
                     cachet::app::records_service::RecordsService::Demo(
@@ -149,7 +158,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 demo_card: Some(simulator),
                 directory: Some(demo_directory(seed)?),
                 directory_api: None,
-                store: Some(store),
+                store: Some(session_store),
                 progress: None,
             };
             let session = SessionInfo {

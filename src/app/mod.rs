@@ -16,6 +16,7 @@ pub mod msg;
 pub mod palette;
 pub mod records_service;
 pub mod runtime;
+pub mod session_store;
 pub mod startup;
 pub mod state;
 pub mod testing;

@@ -50,7 +50,7 @@ pub struct Services {
     /// The Annuaire Santé FHIR API, when configured.
     pub directory_api: Option<Arc<crate::directory::fhir::FhirClient>>,
     /// The practitioner's encrypted profile: cache and audit trail.
-    pub store: Option<crate::store::StoreHandle>,
+    pub store: Option<Arc<super::session_store::SessionStore>>,
     /// In the demo: the simulated card, which F12 pulls out and puts back.
     pub demo_card: Option<crate::card::sim::Simulator>,
     /// Background work reports here; the status bar shows it as a gauge.
@@ -230,7 +230,7 @@ pub async fn run(
 /// Appends to the audit trail off the UI task; a failure is logged, never
 /// shown as success.
 fn audit(services: &Services, event: crate::audit::AuditEvent) {
-    let Some(store) = services.store.clone() else {
+    let Some(store) = services.store.as_ref().and_then(|s| s.handle()) else {
         return;
     };
     tokio::task::spawn_blocking(move || {
@@ -379,7 +379,7 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
             });
         }
         Effect::LoadAudit { query, generation } => {
-            let Some(store) = services.store.clone() else {
+            let Some(store) = services.store.as_ref().and_then(|s| s.handle()) else {
                 return;
             };
             tokio::task::spawn_blocking(move || {
@@ -420,7 +420,7 @@ fn suspend_self() {
 /// (the data key is unwrapped on the card); the lock closes it again.
 pub struct CardHandleSession {
     pub handle: crate::card::CardHandle,
-    pub store: Option<crate::store::StoreHandle>,
+    pub store: Option<Arc<super::session_store::SessionStore>>,
 }
 
 impl CardSession for CardHandleSession {
@@ -437,10 +437,9 @@ impl CardSession for CardHandleSession {
                         handle: self.handle.clone(),
                         info,
                     };
-                    match store.call(move |s| s.unlock(&card)) {
-                        Ok(Ok(())) => PinOutcome::Accepted,
-                        Ok(Err(e)) => PinOutcome::Failed(e.to_string()),
-                        Err(e) => PinOutcome::Failed(e.to_string()),
+                    match store.open_for(card) {
+                        Ok(()) => PinOutcome::Accepted,
+                        Err(reason) => PinOutcome::Failed(reason),
                     }
                 }
             },
