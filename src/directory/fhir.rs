@@ -10,12 +10,9 @@
 //! HTTP and decoding failures become typed [`Error`]s with one-sentence messages.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::error::Error;
@@ -106,30 +103,23 @@ impl std::fmt::Debug for FhirClient {
     }
 }
 
+/// Through the one TLS builder (`crate::tls`): the web PKI roots, or only
+/// the given CA file (tests, proxies).
 fn tls_config(ca_file: Option<&PathBuf>) -> Result<rustls::ClientConfig, Error> {
-    let mut roots = rustls::RootCertStore::empty();
-    match ca_file {
-        Some(path) => {
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-                .map_err(|e| Error::Tls(format!("cannot read CA file {}: {e}", path.display())))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| Error::Tls(format!("bad PEM in {}: {e}", path.display())))?;
-            let (added, _) = roots.add_parsable_certificates(certs);
-            if added == 0 {
-                return Err(Error::Tls(format!(
-                    "no usable certificate in {}",
-                    path.display()
-                )));
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Tls(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    use crate::tls::{AnchorSource, TlsOptions, TlsVersions, TrustPolicy};
+    let trust = match ca_file {
+        Some(path) => TrustPolicy::ConfiguredOnly {
+            anchors: vec![AnchorSource::PemFile(path.clone())],
+        },
+        None => TrustPolicy::PublicRoots { extra: Vec::new() },
+    };
+    let options = TlsOptions {
+        trust,
+        versions: TlsVersions::default(),
+        client_auth: None,
+    };
+    let config = crate::tls::client_config(&options).map_err(|e| Error::Tls(e.to_string()))?;
+    Ok((*config).clone())
 }
 
 impl FhirClient {

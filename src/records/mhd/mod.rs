@@ -13,7 +13,6 @@
 pub mod map;
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -339,21 +338,18 @@ pub fn parse_base(base_url: &str) -> Result<Url, Error> {
     Ok(url)
 }
 
-/// A rustls configuration with the ring provider and the web PKI roots.
+/// The web PKI roots, through the one TLS builder (`crate::tls`).
 pub fn webpki_tls_config() -> Result<rustls::ClientConfig, Error> {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    use crate::tls::{TlsOptions, TlsVersions, TrustPolicy};
+    let options = TlsOptions {
+        trust: TrustPolicy::PublicRoots { extra: Vec::new() },
+        versions: TlsVersions::default(),
+        client_auth: None,
     };
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| Error::Config {
+    let config = crate::tls::client_config(&options).map_err(|e| Error::Config {
         reason: format!("TLS: {e}"),
-    })?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(config)
+    })?;
+    Ok((*config).clone())
 }
 
 #[cfg(test)]
