@@ -152,6 +152,18 @@ fn the_chosen_reader_is_the_one_used() {
     handle
         .verify(Pin::new(Zeroizing::new(pin.into())).expect("pin"))
         .expect("the chosen card's PIN");
+    // Leave both readers empty, as pcscd sees them, before the next test.
     drop(card_a);
     drop(card_b);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut removed = 0;
+    while removed < 2 {
+        match events.try_recv() {
+            Ok(CardEvent::Removed { .. }) => removed += 1,
+            Ok(_) => {}
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => panic!("both removals within 20 s ({e:?})"),
+        }
+    }
+    drop(handle);
 }
