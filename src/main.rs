@@ -140,6 +140,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 .map_err(|e| anyhow::anyhow!("the demo profile: {e}"))?;
             let mailbox = cachet::demo::DemoMailbox::load_from(store.clone())
                 .map_err(|e| anyhow::anyhow!("the demo mailbox: {e}"))?;
+            let (directory, directory_progress) = demo_directory(seed)?;
             let session_store = Arc::new(cachet::app::session_store::SessionStore::fixed(
                 cachet::store::KeyUnwrapper::holder_id(&unwrapper),
                 store.clone(),
@@ -156,10 +157,10 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                     ),
                 )),
                 demo_card: Some(simulator),
-                directory: Some(demo_directory(seed)?),
+                directory: Some(directory),
                 directory_api: None,
                 store: Some(session_store),
-                progress: None,
+                progress: directory_progress,
             };
             let session = SessionInfo {
                 profile: Some(info.holder.display_name.clone()),
@@ -360,28 +361,63 @@ fn directory_api(
 }
 
 /// The demo's generated directory (20 000 activity rows of fictional
-/// practitioners), built once in a temporary folder and reused afterwards.
-fn demo_directory(seed: u64) -> anyhow::Result<cachet::directory::DirectoryHandle> {
+/// practitioners), built in a temporary folder and reused afterwards. The
+/// first time, it is generated and imported in the background while the
+/// interface runs, with its progress in the status bar.
+type Gauge = tokio::sync::watch::Receiver<Option<cachet::app::msg::Progress>>;
+
+fn demo_directory(
+    seed: u64,
+) -> anyhow::Result<(cachet::directory::DirectoryHandle, Option<Gauge>)> {
     let base = std::env::temp_dir().join(format!(
         "cachet-demo-directory-{}-{seed}",
         rustix::process::getuid().as_raw()
     ));
     let root = base.join("index");
-    if cachet::directory::Index::open(&root).is_err() {
-        let generated = cachet::directory::generate::generate(20_000, seed, &base.join("files"))
-            .map_err(|e| anyhow::anyhow!("generating the demo directory: {e}"))?;
-        cachet::directory::import_files(
-            &root,
-            &[generated.activity_file, generated.mailbox_file],
-            &cachet::directory::ImportOptions {
-                max_malformed_details: 10,
-            },
-            &mut |_| {},
-        )
-        .map_err(|e| anyhow::anyhow!("importing the demo directory: {e}"))?;
+    let handle = cachet::directory::DirectoryHandle::spawn(root.clone())
+        .map_err(|e| anyhow::anyhow!("the demo directory: {e}"))?;
+    if cachet::directory::Index::open(&root).is_ok() {
+        return Ok((handle, None));
     }
-    cachet::directory::DirectoryHandle::spawn(root)
-        .map_err(|e| anyhow::anyhow!("the demo directory: {e}"))
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let done = tx.clone();
+    let report = move |done: u64| {
+        let label = cachet::app::i18n::T::ProgressDemoDirectory;
+        let _ = tx.send(Some(cachet::app::msg::Progress {
+            label,
+            done,
+            total: 1000,
+        }));
+    };
+    let owner = handle.clone();
+    std::thread::Builder::new()
+        .name("demo-directory".into())
+        .spawn(move || {
+            report(0);
+            let generated =
+                cachet::directory::generate::generate(20_000, seed, &base.join("files"));
+            let imported = generated.map(|g| {
+                cachet::directory::import_files(
+                    &root,
+                    &[g.activity_file, g.mailbox_file],
+                    &cachet::directory::ImportOptions {
+                        max_malformed_details: 10,
+                    },
+                    &mut |p| {
+                        let file = p.bytes_read as f64 / p.bytes_total.max(1) as f64;
+                        let overall = (p.file as f64 + file) / p.files.max(1) as f64;
+                        report(100 + (overall * 900.0) as u64);
+                    },
+                )
+            });
+            if !matches!(imported, Ok(Ok(_))) {
+                tracing::error!("the demo directory could not be built");
+            }
+            let _ = futures::executor::block_on(owner.reload());
+            let _ = done.send(None); // finished: the gauge goes away
+        })
+        .context("starting the demo directory builder")?;
+    Ok((handle, Some(rx)))
 }
 
 fn load_settings(paths: &Paths) -> anyhow::Result<Settings> {

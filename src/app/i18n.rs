@@ -72,6 +72,7 @@ texts! {
     StatusNoProfile = "status.no_profile",
     StatusNoAccount = "status.no_account",
     StatusHelpHint = "status.help_hint",
+    ProgressDemoDirectory = "progress.demo_directory",
     // screens
     ScreenLogin = "screen.login",
     ScreenLock = "screen.lock",

@@ -75,7 +75,8 @@ pub enum Msg {
 /// Background work shown as a gauge in the status bar.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
-    pub label: String,
+    /// What is being done, as a catalogue key (the words are the UI's).
+    pub label: crate::app::i18n::T,
     pub done: u64,
     pub total: u64,
 }

@@ -366,14 +366,17 @@ fn progress_shows_as_a_gauge_until_cleared() {
     use crate::app::msg::Progress;
     let mut h = demo();
     h.send(Msg::Progress(Some(Progress {
-        label: "Synchronisation".into(),
+        label: T::ProgressDemoDirectory,
         done: 5,
         total: 10,
     })));
     let screen = h.render();
-    assert!(screen.contains("Synchronisation [█████░░░░░]"), "{screen}");
+    assert!(
+        screen.contains("Annuaire de démonstration [█████░░░░░]"),
+        "{screen}"
+    );
     h.send(Msg::Progress(None));
-    assert!(!h.render().contains("Synchronisation"));
+    assert!(!h.render().contains("Annuaire de démonstration"));
 }
 
 #[test]

@@ -51,7 +51,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &UiContext) {
     let mut middle_width = usize::from(area.width).saturating_sub(used + hint.width());
     if let Some(progress) = &state.progress {
         let gauge = gauge(progress.done, progress.total, 10);
-        let text = format!("{} {gauge} ", progress.label);
+        let text = format!("{} {gauge} ", ui.texts.get(progress.label));
         middle_width = middle_width.saturating_sub(text.width());
         spans.push(Span::styled(
             text,
