@@ -1,23 +1,21 @@
 //! Symmetric primitives of the store: the sub-keys derived from the data key,
-//! value sealing (XChaCha20-Poly1305 with a random 192-bit nonce) and keyed
-//! hashes for index keys. Invariant: every key byte lives in a `Zeroizing`
+//! value sealing (XChaCha20-Poly1305 with a random 192-bit nonce, see
+//! [`super::xchacha`] for the fast implementation) and keyed hashes for index
+//! keys. Invariant: every key byte lives in a `Zeroizing`
 //! buffer, so dropping [`Keys`] (on lock) wipes it; the associated data of a
 //! sealed value binds the format version, the logical tree and the full sled
 //! key, so a value moved to another key or tree fails authentication.
 
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::error::{Error, Result};
+use super::xchacha::{self, NONCE_LEN, TAG_LEN};
 
 /// Version byte in front of every sealed value.
 pub const VALUE_FORMAT: u8 = 1;
-const NONCE_LEN: usize = 24;
-const TAG_LEN: usize = 16;
 
 /// A 256-bit secret.
 pub type Secret32 = Zeroizing<[u8; 32]>;
@@ -102,17 +100,13 @@ pub fn keyed_hash(key: &[u8], label: &str, input: &[u8]) -> Result<[u8; 32]> {
 
 /// `VALUE_FORMAT || nonce || ciphertext || tag`.
 pub fn seal(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
-    let cipher =
-        XChaCha20Poly1305::new_from_slice(key).map_err(|_| Error::Crypto { what: "aead key" })?;
-    let nonce_bytes = random_bytes::<NONCE_LEN>()?;
-    let nonce = XNonce::from(nonce_bytes);
+    let nonce = random_bytes::<NONCE_LEN>()?;
     // Encrypt in place inside the output buffer: one copy of the plaintext.
     let mut out = Vec::with_capacity(1 + NONCE_LEN + plain.len() + TAG_LEN);
     out.push(VALUE_FORMAT);
-    out.extend_from_slice(&nonce_bytes);
+    out.extend_from_slice(&nonce);
     out.extend_from_slice(plain);
-    let tag = cipher
-        .encrypt_inout_detached(&nonce, &full_aad(aad), out[1 + NONCE_LEN..].as_mut().into())
+    let tag = xchacha::seal_in_place(key, &nonce, &full_aad(aad), &mut out[1 + NONCE_LEN..])
         .map_err(|_| Error::Crypto { what: "aead seal" })?;
     out.extend_from_slice(&tag);
     Ok(out)
@@ -120,18 +114,18 @@ pub fn seal(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
 
 /// Opens what [`seal`] produced.
 pub fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8], what: &str) -> Result<Zeroizing<Vec<u8>>> {
-    if sealed.len() < 1 + NONCE_LEN + TAG_LEN || sealed[0] != VALUE_FORMAT {
+    let (format, rest) = sealed.split_first().ok_or_else(|| Error::integrity(what))?;
+    if *format != VALUE_FORMAT || rest.len() < NONCE_LEN + TAG_LEN {
         return Err(Error::integrity(what));
     }
-    let cipher =
-        XChaCha20Poly1305::new_from_slice(key).map_err(|_| Error::Crypto { what: "aead key" })?;
-    let (nonce_bytes, rest) = sealed[1..].split_at(NONCE_LEN);
+    let (nonce, rest) = rest.split_at(NONCE_LEN);
     let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
-    let nonce = XNonce::try_from(nonce_bytes).map_err(|_| Error::integrity(what))?;
-    let tag = chacha20poly1305::Tag::try_from(tag).map_err(|_| Error::integrity(what))?;
+    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::integrity(what))?;
+    let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Error::integrity(what))?;
+    // Decrypted in a zeroizing buffer; on failure it is dropped (wiped)
+    // without ever leaving this function.
     let mut plain = Zeroizing::new(body.to_vec());
-    cipher
-        .decrypt_inout_detached(&nonce, &full_aad(aad), plain.as_mut_slice().into(), &tag)
+    xchacha::open_in_place(key, nonce, &full_aad(aad), plain.as_mut_slice(), tag)
         .map_err(|_| Error::integrity(what))?;
     Ok(plain)
 }
@@ -173,13 +167,48 @@ mod tests {
     }
 
     #[test]
+    fn values_sealed_before_the_ring_path_still_open() {
+        // The previous implementation sealed with RustCrypto's
+        // XChaCha20Poly1305; the stored format is unchanged, so a value it
+        // wrote opens here, and what we write opens with it.
+        use chacha20poly1305::aead::{AeadInOut, KeyInit};
+        use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+        let key = *random_secret().unwrap();
+        let nonce = random_bytes::<NONCE_LEN>().unwrap();
+        let plain = b"{\"subject\":\"compte rendu\"}";
+        let old = XChaCha20Poly1305::new_from_slice(&key).unwrap();
+        let mut body = plain.to_vec();
+        let tag = old
+            .encrypt_inout_detached(
+                &XNonce::from(nonce),
+                &full_aad(b"\x01key"),
+                body.as_mut_slice().into(),
+            )
+            .unwrap();
+        let stored = [&[VALUE_FORMAT][..], &nonce, &body, &tag].concat();
+        assert_eq!(&open(&key, b"\x01key", &stored, "t").unwrap()[..], plain);
+
+        let ours = seal(&key, b"\x01key", plain).unwrap();
+        let (n, rest) = ours[1..].split_at(NONCE_LEN);
+        let (ct, t) = rest.split_at(rest.len() - TAG_LEN);
+        let mut back = ct.to_vec();
+        old.decrypt_inout_detached(
+            &XNonce::try_from(n).unwrap(),
+            &full_aad(b"\x01key"),
+            back.as_mut_slice().into(),
+            &chacha20poly1305::Tag::try_from(t).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(back, plain);
+    }
+
+    #[test]
     fn key_material_is_wiped_on_drop() {
         // Compile-time guarantees: every key field is a zeroize-on-drop buffer,
         // so dropping `Keys` (Store::lock) wipes it.
         fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
         wiped_on_drop::<Secret32>();
         wiped_on_drop::<Zeroizing<Vec<u8>>>();
-        wiped_on_drop::<XChaCha20Poly1305>();
         let keys = Keys::derive(random_secret().unwrap()).unwrap();
         assert_eq!(format!("{keys:?}"), "Keys(..)");
     }

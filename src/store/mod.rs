@@ -23,6 +23,7 @@ pub mod layout;
 pub mod profiles;
 pub mod recovery;
 pub mod verify;
+pub mod xchacha;
 
 pub use cache::EnvelopePage;
 pub use card::{KeyUnwrapper, SoftwareUnwrapper, WRAP_SCHEME, WRAP_VERSION};
