@@ -108,9 +108,10 @@ fn draw_list(frame: &mut Frame, area: Rect, directory: &DirectoryState, ui: &UiC
     }
     let room = height.saturating_sub(lines.len());
     let start = directory.cursor.offset.min(directory.results.len());
+    let filters = super::parse_query(&directory.input);
     for (i, entry) in directory.results.iter().enumerate().skip(start).take(room) {
         let is_selected = i == directory.cursor.selected && !directory.typing;
-        let activity = entry.activities.first();
+        let activity = shown_activity(entry, &filters);
         let what = activity.map_or(String::new(), |a| {
             if a.speciality.is_empty() {
                 a.profession.clone()
@@ -226,4 +227,31 @@ fn draw_detail(frame: &mut Frame, area: Rect, entry: &Entry, ui: &UiContext) {
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// The practice to show in the list: the first one matching the place filters
+/// typed (`dept:`, `cp:`, `ville:`), else the first.
+fn shown_activity<'a>(
+    entry: &'a Entry,
+    filters: &crate::directory::search::Query,
+) -> Option<&'a crate::directory::model::Activity> {
+    let fits = |a: &crate::directory::model::Activity| {
+        filters
+            .department
+            .as_ref()
+            .is_none_or(|d| a.department.eq_ignore_ascii_case(d))
+            && filters
+                .postcode
+                .as_ref()
+                .is_none_or(|p| a.postcode.starts_with(p.as_str()))
+            && filters
+                .city
+                .as_ref()
+                .is_none_or(|c| a.city.eq_ignore_ascii_case(c))
+    };
+    entry
+        .activities
+        .iter()
+        .find(|a| fits(a))
+        .or_else(|| entry.activities.first())
 }
