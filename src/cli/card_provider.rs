@@ -29,13 +29,7 @@ impl CardProvider for PcscCards {
             CardRole::Old => eprintln!("Insérez l'ancienne carte CPS. / Insert the old CPS card."),
             CardRole::New => eprintln!("Insérez la nouvelle carte CPS. / Insert the new CPS card."),
         }
-        let handle = CardHandle::spawn_pcsc(None).map_err(card_error)?;
-        let info = handle
-            .wait_for_card(Duration::from_secs(60))
-            .map_err(card_error)?;
-        eprintln!("{}", info.holder.display_name);
-        let pin = crate::cli::card::read_pin(self.pin_fd).map_err(card_error)?;
-        handle.verify(pin).map_err(card_error)?;
+        let (handle, info) = verified_card(self.pin_fd).map_err(card_error)?;
         Ok(Box::new(CardUnwrapper { handle, info }))
     }
 }
@@ -45,11 +39,20 @@ impl CardProvider for PcscCards {
 pub fn client_auth(
     pin_fd: Option<u32>,
 ) -> std::result::Result<std::sync::Arc<crate::card::signer::CardClientAuth>, crate::card::Error> {
+    let (handle, info) = verified_card(pin_fd)?;
+    Ok(std::sync::Arc::new(
+        crate::card::signer::CardClientAuth::new(handle, &info),
+    ))
+}
+
+/// The card in the reader (waited for up to a minute), its holder shown,
+/// its PIN asked (terminal without echo, or `--pin-fd`) and verified.
+fn verified_card(
+    pin_fd: Option<u32>,
+) -> std::result::Result<(CardHandle, crate::card::CardInfo), crate::card::Error> {
     let handle = CardHandle::spawn_pcsc(None)?;
     let info = handle.wait_for_card(Duration::from_secs(60))?;
     eprintln!("{}", info.holder.display_name);
     handle.verify(crate::cli::card::read_pin(pin_fd)?)?;
-    Ok(std::sync::Arc::new(
-        crate::card::signer::CardClientAuth::new(handle, &info),
-    ))
+    Ok((handle, info))
 }

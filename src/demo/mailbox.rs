@@ -40,17 +40,25 @@ pub struct DemoMailbox {
 
 const DAY: i64 = 86_400;
 
+/// The demo's folders, in display order.
+fn demo_folders() -> Vec<(String, FolderRole)> {
+    [
+        ("INBOX", FolderRole::Inbox),
+        ("Sent", FolderRole::Sent),
+        ("Drafts", FolderRole::Drafts),
+        ("Archive", FolderRole::Archive),
+        ("Trash", FolderRole::Trash),
+    ]
+    .into_iter()
+    .map(|(name, role)| (name.to_string(), role))
+    .collect()
+}
+
 /// Generates the demo mailbox for a given `now` (seconds since the epoch)
 /// and `seed`. The inbox holds at least 200 messages in threads.
 pub fn generate(now: i64, seed: u64) -> DemoMailbox {
     let mut rng = fastrand::Rng::with_seed(seed);
-    let folders = vec![
-        ("INBOX".to_string(), FolderRole::Inbox),
-        ("Sent".to_string(), FolderRole::Sent),
-        ("Drafts".to_string(), FolderRole::Drafts),
-        ("Archive".to_string(), FolderRole::Archive),
-        ("Trash".to_string(), FolderRole::Trash),
-    ];
+    let folders = demo_folders();
     let mut messages = Vec::new();
     let mut next_id = 1u64;
     let me = format!("{ME_NAME} <{ME_EMAIL}>");
@@ -235,13 +243,7 @@ impl DemoMailbox {
     pub fn load_from(
         handle: crate::store::StoreHandle,
     ) -> Result<DemoMailbox, crate::store::Error> {
-        let folders: Vec<(String, FolderRole)> = vec![
-            ("INBOX".to_string(), FolderRole::Inbox),
-            ("Sent".to_string(), FolderRole::Sent),
-            ("Drafts".to_string(), FolderRole::Drafts),
-            ("Archive".to_string(), FolderRole::Archive),
-            ("Trash".to_string(), FolderRole::Trash),
-        ];
+        let folders = demo_folders();
         let names: Vec<String> = folders.iter().map(|(n, _)| n.clone()).collect();
         let messages = handle.call(
             move |store| -> Result<Vec<DemoMessage>, crate::store::Error> {
