@@ -78,6 +78,22 @@ pub struct Harness {
 impl Harness {
     /// The demo mailbox, loaded, in `lang`, at `width`x`height`.
     pub fn demo(lang: Lang, width: u16, height: u16) -> Harness {
+        Harness::with_mail(
+            lang,
+            width,
+            height,
+            std::sync::Arc::new(crate::demo::generate(NOW, 2026)),
+        )
+    }
+
+    /// Like [`Harness::demo`] with another mail source (a generated 100k
+    /// folder, a source that fails or is offline).
+    pub fn with_mail(
+        lang: Lang,
+        width: u16,
+        height: u16,
+        mail: std::sync::Arc<dyn MailSource>,
+    ) -> Harness {
         let keymap = Keymap::builtin("default").unwrap_or_default();
         let session = SessionInfo {
             profile: Some("Dr Alice Martin".into()),
@@ -102,7 +118,7 @@ impl Harness {
         let mut harness = Harness {
             state,
             ui,
-            mail: std::sync::Arc::new(crate::demo::generate(NOW, 2026)),
+            mail,
             mail_log: Vec::new(),
             card: ScriptedCard::default(),
             records: crate::demo::records::DemoRecords::new(),
