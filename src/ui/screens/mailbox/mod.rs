@@ -409,3 +409,5 @@ pub fn switch_folder(state: &mut State, folder: usize) -> Vec<Effect> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod command_tests;
