@@ -71,7 +71,10 @@ fn the_filter_prompt_sets_filters_and_unknown_words_are_refused() {
     assert_eq!(filters.from.as_deref(), Some("labo"));
     let rows = rows_of(&h);
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| r.has_attachment && r.from.contains("Labo")));
+    assert!(
+        rows.iter()
+            .all(|r| r.has_attachment && r.from.contains("Labo"))
+    );
     // `l` again shows the current filters for editing.
     h.key("l");
     assert_eq!(
@@ -91,7 +94,10 @@ fn the_filter_prompt_sets_filters_and_unknown_words_are_refused() {
             .iter()
             .any(|n| n.text == T::NotifyBadFilter)
     );
-    assert_eq!(h.state.mailbox.filters, filters, "a bad filter changes nothing");
+    assert_eq!(
+        h.state.mailbox.filters, filters,
+        "a bad filter changes nothing"
+    );
     h.key("L");
     assert!(h.state.mailbox.filters.is_empty());
 }
@@ -155,7 +161,9 @@ fn delete_goes_to_trash_and_expunge_asks_first() {
     h.state.mailbox.cursor.selected = position;
     h.key("d");
     assert!(
-        h.mail.rows("Trash", &[id]).unwrap()[0].flags.get(Flag::Deleted),
+        h.mail.rows("Trash", &[id]).unwrap()[0]
+            .flags
+            .get(Flag::Deleted),
         "marked deleted in Trash"
     );
     h.key("$");
@@ -163,9 +171,17 @@ fn delete_goes_to_trash_and_expunge_asks_first() {
     assert!(screen.contains("Purger définitivement"), "{screen}");
     h.key("n");
     assert!(h.state.mailbox.prompt.is_none());
-    assert!(!h.mail_log.iter().any(|e| matches!(e, MailEffect::Expunge { .. })));
+    assert!(
+        !h.mail_log
+            .iter()
+            .any(|e| matches!(e, MailEffect::Expunge { .. }))
+    );
     h.keys("$ o");
-    assert!(h.mail_log.iter().any(|e| matches!(e, MailEffect::Expunge { .. })));
+    assert!(
+        h.mail_log
+            .iter()
+            .any(|e| matches!(e, MailEffect::Expunge { .. }))
+    );
     assert!(h.mail.rows("Trash", &[id]).unwrap().is_empty(), "gone");
     assert!(
         h.state

@@ -99,7 +99,12 @@ fn save_asks_for_a_path_and_never_overwrites_silently() {
     h.key("enter");
     let saved = std::fs::read(&target).expect("saved");
     assert!(!saved.is_empty());
-    assert!(h.state.notifications.iter().any(|n| n.text == T::NotifySaved));
+    assert!(
+        h.state
+            .notifications
+            .iter()
+            .any(|n| n.text == T::NotifySaved)
+    );
     // Same path again: a confirmation, and "n" keeps the file.
     std::fs::write(&target, b"mine").expect("write");
     h.key("S");

@@ -212,6 +212,6 @@ pub fn on_command(state: &mut State, command: ReaderCmd) -> Vec<Effect> {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod command_tests;
+#[cfg(test)]
+mod tests;
