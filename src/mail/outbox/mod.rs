@@ -21,7 +21,9 @@ mod error;
 mod handle;
 mod memory;
 mod record;
+mod sent_log;
 mod smtp_transport;
+mod store_backed;
 pub mod testing;
 mod traits;
 
@@ -30,8 +32,12 @@ pub use error::Error;
 pub use handle::{OutboxHandle, ToFile, spawn_outbox};
 pub use memory::MemoryOutboxStore;
 pub use record::{OutboxEntry, OutboxRecord, OutboxState};
+pub use sent_log::{MAX_TRACKED, Matched, SentLog, SentMessage};
 pub use smtp_transport::SmtpTransport;
+pub use store_backed::StoreOutboxStore;
 pub use traits::{OutboxStore, SendFailure, SentChecker, Transport};
 
 #[cfg(test)]
 mod engine_tests;
+#[cfg(test)]
+mod store_tests;
