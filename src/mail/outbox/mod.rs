@@ -18,7 +18,9 @@
 
 mod engine;
 mod error;
+pub mod fault;
 mod handle;
+mod imap_sent;
 mod memory;
 mod record;
 mod sent_log;
@@ -30,6 +32,7 @@ mod traits;
 pub use engine::{Outbox, Outcome, RetryPolicy};
 pub use error::Error;
 pub use handle::{OutboxHandle, ToFile, spawn_outbox};
+pub use imap_sent::ImapSent;
 pub use memory::MemoryOutboxStore;
 pub use record::{OutboxEntry, OutboxRecord, OutboxState};
 pub use sent_log::{MAX_TRACKED, Matched, SentLog, SentMessage};
