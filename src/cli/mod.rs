@@ -10,6 +10,7 @@ pub mod imap;
 pub mod message;
 pub mod records;
 pub mod send;
+pub mod send_flow;
 pub mod store;
 
 use clap::{Parser, Subcommand, ValueEnum};

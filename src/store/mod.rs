@@ -20,6 +20,7 @@ pub mod error;
 pub mod handle;
 pub mod header;
 pub mod layout;
+pub mod outbox;
 pub mod profiles;
 pub mod recovery;
 pub mod verify;
