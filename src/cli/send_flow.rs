@@ -129,8 +129,13 @@ pub async fn settle<S: OutboxStore, T: Transport, C: SentChecker, F: SentFiler>(
     if let Some(log) = ctx.sent_log {
         for r in ctx.outbox.list().await? {
             if r.state == OutboxState::Done {
-                log.record(tracked(&r.message_id, &r.envelope.recipients, &r.bytes, ctx.now))
-                    .await?;
+                log.record(tracked(
+                    &r.message_id,
+                    &r.envelope.recipients,
+                    &r.bytes,
+                    ctx.now,
+                ))
+                .await?;
             }
         }
     }

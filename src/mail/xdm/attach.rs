@@ -146,7 +146,7 @@ mod tests {
         );
         let back = super::super::XdmPackage::read(a.attachment.bytes).unwrap();
         let set = a.metadata.submission_set.unwrap();
-        assert_eq!(back.submission_sets, [set.clone()]);
+        assert_eq!(back.submission_sets, std::slice::from_ref(&set));
         assert_eq!(back.documents[0].entry, a.metadata.documents[0]);
         assert_eq!(set.intended_recipients, ["bob@example.test"]);
     }
