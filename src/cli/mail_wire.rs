@@ -110,8 +110,10 @@ impl AuditSink for StoreAudit {
 }
 
 impl SentFiler for ImapSent {
-    async fn file(&self, bytes: &[u8]) -> Result<String, String> {
-        self.append(bytes).await.map_err(|e| e.to_string())
+    async fn file(&self, message_id: &str, bytes: &[u8]) -> Result<String, String> {
+        self.append(message_id, bytes)
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 

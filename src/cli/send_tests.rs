@@ -40,6 +40,7 @@ struct Filer(Mutex<Vec<Vec<u8>>>);
 impl SentFiler for Filer {
     fn file(
         &self,
+        _message_id: &str,
         bytes: &[u8],
     ) -> impl std::future::Future<Output = Result<String, String>> + Send {
         self.0.lock().unwrap().push(bytes.to_vec());
