@@ -94,6 +94,32 @@ fn text_and_attachments_arrive_byte_exact_and_a_copy_is_in_sent() {
         alice.outbox_records().is_empty(),
         "a filed message leaves the outbox"
     );
+    let audit = alice.audit_about(&id);
+    let requests: Vec<&str> = audit.iter().map(|e| e.request.as_str()).collect();
+    assert!(
+        requests[0].starts_with("outbox enqueue (1 recipient(s)"),
+        "{requests:?}"
+    );
+    assert_eq!(requests[1..], ["SMTP submission", "IMAP APPEND Sent"]);
+    assert!(
+        audit[1]
+            .response
+            .as_deref()
+            .is_some_and(|r| r.contains("queued as")),
+        "the server's answer is kept: {:?}",
+        audit[1].response
+    );
+    for e in &audit {
+        let text = format!("{e:?}");
+        assert!(
+            !text.contains(&subject) && !text.contains("Ça va"),
+            "content in the audit: {text}"
+        );
+        assert!(
+            !text.contains(&id),
+            "the message is named by a keyed hash only"
+        );
+    }
     let (code, out, _) = alice.run(&["outbox", "--sent", "--json"], "");
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -151,6 +151,27 @@ impl Profile {
         profiles.open(self.card.as_ref()).unwrap()
     }
 
+    /// The audit entries about message `id` (oldest first); panics when the
+    /// chain does not verify.
+    pub fn audit_about(&self, id: &str) -> Vec<cachet::audit::Entry> {
+        let store = self.open_store();
+        assert!(cachet::audit::verify(&store).unwrap().fault.is_none());
+        let mut entries = cachet::audit::query(
+            &store,
+            &cachet::audit::AuditQuery {
+                target: Some(cachet::audit::Target::Message {
+                    message_id: id.to_string(),
+                }),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .entries;
+        entries.reverse();
+        entries
+    }
+
     /// The outbox records as stored (opens the profile: no command may run).
     pub fn outbox_records(&self) -> Vec<OutboxRecord> {
         let handle = StoreHandle::spawn(self.open_store()).unwrap();
