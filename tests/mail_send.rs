@@ -421,3 +421,49 @@ fn sigkill_at_each_point_then_restart_delivers_exactly_once() {
         assert!(alice.outbox_records().is_empty(), "{point}");
     }
 }
+
+/// The stack's Postfix checks recipients at RCPT time, so an unknown one is
+/// a permanent refusal during submission (no bounce comes back later; DSN
+/// matching is covered by `mail::mdn::from_mime` and the reports corpus).
+#[test]
+fn an_unknown_recipient_is_refused_at_submission_and_kept_as_failed() {
+    let Some(stack) = common::stack("mail_send::unknown_recipient") else {
+        return;
+    };
+    let alice = Profile::new(&stack, "ALICE_USER");
+    let domain = stack
+        .get("BOB_USER")
+        .rsplit_once('@')
+        .unwrap()
+        .1
+        .to_string();
+    let nobody = format!("personne-{}@{domain}", now());
+    let (code, out, err) = alice.run(
+        &[
+            "send",
+            "--to",
+            &nobody,
+            "--subject",
+            "destinataire inconnu",
+            "--outside-trust-space",
+        ],
+        "x\n",
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("Not sent") && err.contains("5.1.1"), "{err}");
+    let records = alice.outbox_records();
+    assert!(
+        matches!(&records[0].state, OutboxState::Failed { permanent: true, reason } if reason.contains(&nobody)),
+        "{:?}",
+        records[0].state
+    );
+    let (code, out, _) = alice.run(&["outbox"], "");
+    assert_eq!(code, 0);
+    assert!(out.starts_with("failed ("), "{out}");
+    // Withdrawn by the user, it leaves the outbox.
+    let id = records[0].message_id.clone();
+    let (code, out, err) = alice.run(&["outbox", "--cancel", &id], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Cancelled"), "{out}");
+    assert!(alice.outbox_records().is_empty());
+}
