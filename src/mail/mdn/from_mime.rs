@@ -76,13 +76,17 @@ pub fn report_fields(parsed: &ParsedMessage, raw: &[u8]) -> Vec<ReportFields> {
     }
 }
 
-/// Every `Message-ID:` header line value in the raw text (brackets removed).
+/// Every `Message-ID:` line value in the raw text (the returned headers),
+/// and the `X-Original-Message-Id` of Direct Project DSNs, brackets removed.
 fn returned_message_ids(raw: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(raw);
     text.lines()
         .filter_map(|l| {
             let (name, value) = l.split_once(':')?;
-            if !name.trim().eq_ignore_ascii_case("message-id") || name.starts_with([' ', '\t']) {
+            let name_is = |n: &str| name.trim().eq_ignore_ascii_case(n);
+            if !(name_is("message-id") || name_is("x-original-message-id"))
+                || name.starts_with([' ', '\t'])
+            {
                 return None;
             }
             let v = value.trim();
