@@ -44,12 +44,12 @@ fn row(id: MessageId) -> MessageRow {
         date: 1_795_000_000 - id.0 as i64 * 60,
         size: 1_000 + id.0 % 5_000,
         flags: Flags {
-            seen: id.0 % 3 != 0,
-            flagged: id.0 % 11 == 0,
+            seen: !id.0.is_multiple_of(3),
+            flagged: id.0.is_multiple_of(11),
             ..Flags::default()
         },
-        has_attachment: id.0 % 7 == 0,
-        receipt_requested: id.0 % 13 == 0,
+        has_attachment: id.0.is_multiple_of(7),
+        receipt_requested: id.0.is_multiple_of(13),
     }
 }
 
@@ -148,7 +148,10 @@ fn a_100k_folder_scrolls_asking_only_for_the_rows_near_the_window() {
     eprintln!(
         "100k folder: {calls} row requests, {asked} ids in all, at most {largest} at once (window {height}, bound {bound})"
     );
-    assert!(largest <= bound, "one request asked {largest} ids (> {bound})");
+    assert!(
+        largest <= bound,
+        "one request asked {largest} ids (> {bound})"
+    );
     // 283 moves; each may ask for at most one window's worth.
     assert!(
         asked <= calls * bound && asked < 283 * bound,
@@ -159,7 +162,8 @@ fn a_100k_folder_scrolls_asking_only_for_the_rows_near_the_window() {
         "{asked} ids asked for a {BIG}-message folder"
     );
     assert!(
-        h.state.mailbox.rows.len() <= height + 4 * cachet::ui::screens::mailbox::window::margin(height),
+        h.state.mailbox.rows.len()
+            <= height + 4 * cachet::ui::screens::mailbox::window::margin(height),
         "the row cache stays small: {}",
         h.state.mailbox.rows.len()
     );
@@ -174,7 +178,10 @@ fn a_100k_folder_scrolls_asking_only_for_the_rows_near_the_window() {
     h.key("G");
     h.key("enter");
     assert_eq!(h.state.screen, Screen::Reader);
-    assert!(h.render().contains(&format!("Corps du message {}", BIG - 1)));
+    assert!(
+        h.render()
+            .contains(&format!("Corps du message {}", BIG - 1))
+    );
 }
 
 /// The shared MIME corpus as one folder, message by message.
@@ -317,7 +324,10 @@ fn every_corpus_message_reads_in_the_reader_without_control_characters() {
         assert_eq!(h.state.screen, Screen::Reader);
         let screen = h.render();
         if let Some(bad) = screen.chars().find(|c| unsafe_char(*c)) {
-            panic!("message {index} ({:?}) shows {bad:?}:\n{screen}", paths.get(index));
+            panic!(
+                "message {index} ({:?}) shows {bad:?}:\n{screen}",
+                paths.get(index)
+            );
         }
         if let Some(doc) = &h.state.reader.message {
             opened += 1;
