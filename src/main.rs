@@ -282,6 +282,48 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             }
         }
         Some(
+            command @ (Commands::Sync(_)
+            | Commands::List(_)
+            | Commands::Read(_)
+            | Commands::Search(_)),
+        ) => {
+            let settings = load_settings(paths)?;
+            let command = match command {
+                Commands::Sync(a) => cachet::cli::mailbox::MailboxCommand::Sync(a),
+                Commands::List(a) => cachet::cli::mailbox::MailboxCommand::List(a),
+                Commands::Read(a) => cachet::cli::mailbox::MailboxCommand::Read(a),
+                Commands::Search(a) => cachet::cli::mailbox::MailboxCommand::Search(a),
+                _ => return Ok(exit::USAGE),
+            };
+            let (card, auth) = match cachet::cli::card_provider::card_session(cli.pin_fd) {
+                Ok((card, auth)) => {
+                    let auth: Arc<dyn rustls::client::ResolvesClientCert> = auth;
+                    (card, auth)
+                }
+                Err(error) => {
+                    eprintln!("cachet: {error}");
+                    return Ok(exit::CARD);
+                }
+            };
+            let ctx = cachet::cli::mailbox::MailboxContext {
+                settings: &settings,
+                profiles_root: paths.profiles_dir.clone(),
+                card: card.as_ref(),
+                client_auth: Some(auth),
+                labels: match cli.lang {
+                    Some(LangArg::En) => cachet::mail::render::Labels::ENGLISH,
+                    _ => cachet::mail::render::Labels::FRENCH,
+                },
+            };
+            match cachet::cli::mailbox::run(command, &ctx, &mut std::io::stdout().lock()) {
+                Ok(code) => Ok(code),
+                Err(error) => {
+                    eprintln!("cachet: {error}");
+                    Ok(error.exit_code())
+                }
+            }
+        }
+        Some(
             command @ (Commands::Send(_)
             | Commands::Outbox(_)
             | Commands::Receipts(_)

@@ -45,6 +45,25 @@ pub fn client_auth(
     ))
 }
 
+/// The card once, PIN verified once, as both the store's key unwrapper and
+/// the TLS client certificate (mailbox commands need both).
+pub fn card_session(
+    pin_fd: Option<u32>,
+) -> std::result::Result<
+    (
+        Box<dyn KeyUnwrapper>,
+        std::sync::Arc<crate::card::signer::CardClientAuth>,
+    ),
+    crate::card::Error,
+> {
+    let (handle, info) = verified_card(pin_fd)?;
+    let auth = std::sync::Arc::new(crate::card::signer::CardClientAuth::new(
+        handle.clone(),
+        &info,
+    ));
+    Ok((Box::new(CardUnwrapper { handle, info }), auth))
+}
+
 /// The card in the reader (waited for up to a minute), its holder shown,
 /// its PIN asked (terminal without echo, or `--pin-fd`) and verified.
 fn verified_card(

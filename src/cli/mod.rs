@@ -8,6 +8,7 @@ pub mod card_provider;
 pub mod directory;
 pub mod imap;
 pub mod mail_wire;
+pub mod mailbox;
 pub mod message;
 pub mod receipts;
 pub mod records;
@@ -80,6 +81,14 @@ pub enum Commands {
     /// IMAP accounts: check the connection, list folders, sync (not yet into the store).
     #[command(subcommand)]
     Imap(imap::ImapCommand),
+    /// Sync the mailbox of one or every account into the encrypted cache.
+    Sync(mailbox::SyncArgs),
+    /// List a cached folder, newest conversation first (offline, from the cache).
+    List(mailbox::ListArgs),
+    /// Show a message (from the cache; fetched when online if not cached yet).
+    Read(mailbox::ReadArgs),
+    /// Search the cached mail (offline): from: to: subject: body: date:A..B.
+    Search(mailbox::SearchArgs),
     /// Read, thread and search raw messages (files), offline.
     #[command(subcommand)]
     Message(message::MessageCommand),

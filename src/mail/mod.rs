@@ -1,5 +1,6 @@
 //! Mail: MIME parsing and rendering, sanitising, threads, XDM, IMAP, SMTP, outbox.
 
+pub mod cache;
 pub mod compose;
 pub mod imap;
 pub mod mdn;
