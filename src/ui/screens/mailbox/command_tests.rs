@@ -207,6 +207,11 @@ fn actions_are_audited_without_content() {
     assert!(actions.contains(&crate::audit::Action::Delete));
     for event in &events {
         assert!(!event.request.contains("Compte rendu") && !event.request.contains('@'));
+        assert!(!event.request.contains("INBOX") && !event.request.contains("Trash"));
+        assert!(
+            matches!(&event.target, Some(crate::audit::Target::Mailbox { .. })),
+            "the folder goes in as a hashed target"
+        );
     }
 }
 

@@ -218,7 +218,10 @@ Content-Type: text/html; charset=utf-8\r\n\
         assert_eq!(plain.subject, "Résultats");
         assert!(plain.from.contains("Dr Émile"));
         let text = plain.body.to_plain_string(80);
-        assert!(text.contains("Version texte") && !text.contains("HTML"), "{text}");
+        assert!(
+            text.contains("Version texte") && !text.contains("HTML"),
+            "{text}"
+        );
         let html = build(
             "INBOX",
             &opened(),
