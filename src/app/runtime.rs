@@ -122,6 +122,7 @@ pub async fn run(
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut events = EventStream::new();
     let mut progress = services.progress.clone();
+    let mut mail_changes = services.mail.as_ref().and_then(|m| m.changes());
     let mut tick_at: Option<tokio::time::Instant> = None;
     let mut pending = initial;
     let mut dirty = true;
@@ -199,6 +200,17 @@ pub async fn run(
                 Some(Msg::Tick(Instant::now()))
             }
             value = progress_changed => Some(Msg::Progress(value)),
+            () = async {
+                match mail_changes.as_mut() {
+                    Some(rx) => {
+                        if rx.changed().await.is_err() {
+                            // The source dropped its sender: it will not change again.
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            } => Some(Msg::Mail(super::mail_msg::MailEvent::Changed)),
             Some(event) = async {
                 match card_events.as_mut() {
                     Some(rx) => rx.recv().await,

@@ -248,3 +248,23 @@ fn opening_from_the_reader_marks_read_and_next_unread_jumps() {
     assert_eq!(h.state.screen, Screen::Reader);
     assert!(h.state.mailbox.rows.get(id).expect("loaded").flags.seen);
 }
+
+#[test]
+fn a_change_in_the_source_lists_again_and_keeps_the_selection() {
+    let mut h = demo();
+    h.keys("j j j");
+    let id = h.state.mailbox.selected_id();
+    let before = h.mail_log.len();
+    h.send(Msg::Mail(MailEvent::Changed));
+    assert!(
+        h.mail_log[before..]
+            .iter()
+            .any(|e| matches!(e, MailEffect::List { .. })),
+        "listed again"
+    );
+    assert_eq!(h.state.mailbox.selected_id(), id);
+    h.key("ctrl-l");
+    let before = h.mail_log.len();
+    h.send(Msg::Mail(MailEvent::Changed));
+    assert_eq!(h.mail_log.len(), before, "nothing asked behind the lock");
+}
