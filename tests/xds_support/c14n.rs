@@ -76,12 +76,15 @@ impl Node {
 }
 
 fn start(e: &BytesStart<'_>) -> Node {
-    let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+    let qname = e.name();
+    let raw: &str = qname.as_ref();
+    let name = raw.to_string();
     let mut ns = Vec::new();
     let mut attrs = Vec::new();
     for a in e.attributes() {
         let a = a.unwrap();
-        let key = String::from_utf8(a.key.as_ref().to_vec()).unwrap();
+        let raw: &str = a.key.as_ref();
+        let key = raw.to_string();
         let value = a
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .unwrap()

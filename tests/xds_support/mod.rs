@@ -90,7 +90,9 @@ pub fn verify_vihf(envelope: &str) -> Result<Vihf, String> {
         sig_scope.insert(p.clone(), u.clone());
     }
     let info = signature.child("SignedInfo").ok_or("no SignedInfo")?;
-    let algorithm = |n: Option<&Node>| n.and_then(|n| n.attr("Algorithm")).unwrap_or("");
+    fn algorithm(n: Option<&Node>) -> &str {
+        n.and_then(|n| n.attr("Algorithm")).unwrap_or("")
+    }
     if algorithm(info.child("CanonicalizationMethod")) != "http://www.w3.org/2001/10/xml-exc-c14n#"
     {
         return Err("canonicalization is not exc-c14n".into());
