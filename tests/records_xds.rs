@@ -270,7 +270,7 @@ fn registry_errors_and_missing_records_are_typed() {
     };
     assert!(matches!(
         s.rt.block_on(client.fetch_document(&stray)),
-        Err(Error::Invalid { .. })
+        Err(Error::NotListed)
     ));
     no_problems(&responder.log);
 }
@@ -337,4 +337,143 @@ fn list_and_open_through_pcscd_and_vpcd() {
     // One VIHF signature per request, plus the TLS handshakes: all on the card.
     assert!(handle.private_key_operations() - before >= 3);
     card.remove().unwrap();
+}
+
+#[test]
+fn opened_documents_are_cached_and_read_back_offline() {
+    use cachet::app::records_service::{DmpService, RecordsService};
+    use cachet::records::xds::DmpSettings;
+    use cachet::store::{CreateOptions, Profiles, SoftwareUnwrapper, StoreHandle};
+
+    let s = simulated_card(CardKind::Cps3Contact);
+    let responder = s.rt.block_on(xds_support::start(
+        &s.pki.dir,
+        &s.pki.ca_cert_der,
+        fixtures(),
+    ));
+    let profile = tempfile::tempdir().unwrap();
+    let unwrapper = SoftwareUnwrapper::generate("810100000017").unwrap();
+    let (store, _) = Profiles::new(profile.path())
+        .create(&unwrapper, CreateOptions::default())
+        .unwrap();
+    let store = StoreHandle::spawn(store).unwrap();
+    let settings = |url: &str| DmpSettings {
+        base_url: url.to_string(),
+        anchors: vec![s.pki.dir.join("ca.crt")],
+        structure_id: None,
+        sector: None,
+        homologation: None,
+    };
+    let online = RecordsService::Dmp(DmpService::new(settings(&responder.url), s.handle.clone()));
+    let patient = ins(INS_OK);
+    let query = DocumentQuery::for_patient(PatientSelector::Ins(patient.clone()));
+
+    let listed = s
+        .rt
+        .block_on(online.find_or_cached(&query, Some(store.clone())))
+        .unwrap();
+    assert!(!listed.offline);
+    let good = listed.value[0].clone();
+    let opened = s
+        .rt
+        .block_on(online.open_cached(&good, Some(patient.clone()), Some(store.clone()), 1))
+        .unwrap();
+    assert!(!opened.offline);
+    assert_eq!(opened.value.0, "Biologie");
+    // A PDF entry is listed too (opened later, not cached).
+    assert!(listed.value.iter().any(|e| e.mime_type.as_deref() == Some("application/pdf")));
+
+    // The server is now out of reach: the list and the document come from the cache.
+    let offline = RecordsService::Dmp(DmpService::new(
+        settings("https://127.0.0.1:9/si-dmp-server/v2/services"),
+        s.handle.clone(),
+    ));
+    let cached = s
+        .rt
+        .block_on(offline.find_or_cached(&query, Some(store.clone())))
+        .unwrap();
+    assert!(cached.offline);
+    assert_eq!(cached.value.len(), 1, "only the opened document was kept");
+    assert_eq!(cached.value[0].id, good.id);
+    let reopened = s
+        .rt
+        .block_on(offline.open_cached(&cached.value[0], Some(patient.clone()), Some(store.clone()), 2))
+        .unwrap();
+    assert!(reopened.offline);
+    assert_eq!(reopened.value, opened.value);
+    // Without a cached copy, the network error is reported.
+    let other = DocumentQuery::for_patient(PatientSelector::Ins(ins(&ins_failing())));
+    let err = s
+        .rt
+        .block_on(offline.find_or_cached(&other, Some(store.clone())))
+        .unwrap_err();
+    assert!(err.contains("Network"), "{err}");
+    no_problems(&responder.log);
+}
+
+#[test]
+fn the_cli_lists_and_shows_with_the_dmp() {
+    use cachet::cli::records::{BackendArgs, CliBackend, RecordsCommand, run_with};
+    let s = simulated_card(CardKind::Cps3Contact);
+    let responder = s.rt.block_on(xds_support::start(
+        &s.pki.dir,
+        &s.pki.ca_cert_der,
+        fixtures(),
+    ));
+    let mut out = Vec::new();
+    let list = RecordsCommand::List {
+        ins: INS_OK.into(),
+        ins_oid: InsOid::NIR.into(),
+        backend: BackendArgs::default(),
+        types: vec![],
+        from: None,
+        to: None,
+        test_profile: false,
+        json: true,
+        width: None,
+    };
+    let code = run_with(list, None, Some(CliBackend::Dmp(client(&s, &responder.url))), &mut out)
+        .unwrap();
+    assert_eq!(code, 0);
+    let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let ids: Vec<&str> = value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["unique_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![DOC_GOOD, DOC_BAD_HASH, DOC_PDF]);
+
+    let show = |id: &str| RecordsCommand::Show {
+        id: id.into(),
+        ins: INS_OK.into(),
+        ins_oid: InsOid::NIR.into(),
+        backend: BackendArgs::default(),
+        test_profile: false,
+        width: Some(80),
+    };
+    let mut out = Vec::new();
+    run_with(show(DOC_GOOD), None, Some(CliBackend::Dmp(client(&s, &responder.url))), &mut out)
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("Résultats") && text.contains("TSH normale"), "{text}");
+    assert!(!text.contains("<section"), "{text}");
+
+    let err = run_with(
+        show(DOC_BAD_HASH),
+        None,
+        Some(CliBackend::Dmp(client(&s, &responder.url))),
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Integrity, "{}", err.message());
+    let err = run_with(
+        show(DOC_MASKED),
+        None,
+        Some(CliBackend::Dmp(client(&s, &responder.url))),
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "a masked document cannot be shown");
+    no_problems(&responder.log);
 }

@@ -193,7 +193,8 @@ impl RecordsService {
                     offline: false,
                 })
             }
-            Err(e) if unreachable(&e) => {
+            // Never listed by this client: the list came from the cache.
+            Err(e) if unreachable(&e) || matches!(e, crate::records::Error::NotListed) => {
                 let Some(ins) = patient else {
                     return Err(describe(&e));
                 };

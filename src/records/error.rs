@@ -39,6 +39,8 @@ pub enum Error {
     Registry { code: String, context: String },
     #[error("the patient has no shared record (DMP)")]
     NoRecord,
+    #[error("list the patient's documents before opening one")]
+    NotListed,
     #[error("the VIHF could not be signed with the card: {reason}")]
     Signature { reason: String },
     #[error("the PDF text could not be extracted: {reason}")]
@@ -78,6 +80,7 @@ impl HasKind for Error {
             }
             Error::SoapFault { .. } | Error::Registry { .. } => ErrorKind::Protocol,
             Error::NoRecord => ErrorKind::NotFound,
+            Error::NotListed => ErrorKind::Invalid,
             Error::Signature { .. } => ErrorKind::Card,
             Error::Pdf { .. } => ErrorKind::Invalid,
         }

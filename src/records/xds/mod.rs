@@ -323,9 +323,7 @@ impl RecordsBackend for XdsClient {
                 id: entry.id.clone(),
             });
         }
-        let (patient, purpose) = self.listed_with(entry).ok_or_else(|| Error::Invalid {
-            reason: "list the patient's documents before opening one".to_string(),
-        })?;
+        let (patient, purpose) = self.listed_with(entry).ok_or(Error::NotListed)?;
         let (Some(repository), Some(unique)) = (&entry.repository_id, &entry.unique_id) else {
             return Err(Error::Protocol {
                 reason: "the entry has no repositoryUniqueId or uniqueId".to_string(),
