@@ -339,7 +339,7 @@ fn records_service(
             let Some(dmp) = records.dmp(&settings.trust) else {
                 return Ok(None);
             };
-            RecordsService::Dmp(DmpService::new(dmp, card.clone()))
+            RecordsService::Dmp(Box::new(DmpService::new(dmp, card.clone())))
         }
         (Some(RecordsBackendKind::Dmp), None) => {
             tracing::warn!("the DMP needs the card, and PC/SC is not available");

@@ -62,7 +62,13 @@ fn fixtures() -> Fixtures {
             Served::new(DOC_GOOD, "Biologie", "text/xml", cda(), "20240315100000"),
             masked,
             bad,
-            Served::new(DOC_PDF, "Compte rendu PDF", "application/pdf", b"%PDF-1.4 x".to_vec(), "20230101000000"),
+            Served::new(
+                DOC_PDF,
+                "Compte rendu PDF",
+                "application/pdf",
+                b"%PDF-1.4 x".to_vec(),
+                "20230101000000",
+            ),
         ],
     );
     records.insert(ins_failing(), Vec::new());
@@ -82,8 +88,7 @@ struct Setup {
 fn simulated_card(kind: CardKind) -> Setup {
     let dir = tempfile::tempdir().unwrap().keep();
     let pki = pki::ensure(&dir).unwrap();
-    let handle =
-        CardHandle::spawn_simulated("Sim 0", Simulator::new(&pki, kind, "1234")).unwrap();
+    let handle = CardHandle::spawn_simulated("Sim 0", Simulator::new(&pki, kind, "1234")).unwrap();
     let info = handle.wait_for_card(Duration::from_secs(10)).unwrap();
     handle
         .verify(Pin::new(Zeroizing::new("1234".into())).unwrap())
@@ -141,7 +146,13 @@ fn ins(n: &str) -> Ins {
 fn no_problems(log: &std::sync::Mutex<Vec<xds_support::Exchange>>) -> Vec<xds_support::Exchange> {
     let log = log.lock().unwrap().clone();
     for e in &log {
-        assert!(e.problems.is_empty(), "{} {}: {:?}", e.service, e.action, e.problems);
+        assert!(
+            e.problems.is_empty(),
+            "{} {}: {:?}",
+            e.service,
+            e.action,
+            e.problems
+        );
     }
     log
 }
@@ -166,10 +177,19 @@ fn list_open_mask_and_integrity_with_the_simulated_card() {
     assert_eq!(good.authors, vec!["DURAND Paul"]);
     assert_eq!(good.facility.as_deref(), Some("Laboratoire Central"));
     assert_eq!(good.type_code.as_ref().unwrap().code, "11502-2");
-    assert_eq!(good.repository_id.as_deref(), Some(xds_support::FIND_REPOSITORY));
+    assert_eq!(
+        good.repository_id.as_deref(),
+        Some(xds_support::FIND_REPOSITORY)
+    );
     // ...but the registry did send it: the filter is ours.
-    let raw = s.rt.block_on(client.find_raw(&ins(INS_OK), &query)).unwrap();
-    assert!(raw.iter().any(|e| e.unique_id.as_deref() == Some(DOC_MASKED) && e.masking.hidden_from_professionals));
+    let raw =
+        s.rt.block_on(client.find_raw(&ins(INS_OK), &query))
+            .unwrap();
+    assert!(
+        raw.iter()
+            .any(|e| e.unique_id.as_deref() == Some(DOC_MASKED)
+                && e.masking.hidden_from_professionals)
+    );
 
     // TD3.2 over MTOM, hash and size checked.
     let bytes = s.rt.block_on(client.fetch_document(good)).unwrap();
@@ -184,22 +204,41 @@ fn list_open_mask_and_integrity_with_the_simulated_card() {
     assert!(text.contains("Résultats"), "{text}");
 
     // Inline answer whose bytes do not match the announced hash.
-    let bad = list.iter().find(|e| e.unique_id.as_deref() == Some(DOC_BAD_HASH)).unwrap();
+    let bad = list
+        .iter()
+        .find(|e| e.unique_id.as_deref() == Some(DOC_BAD_HASH))
+        .unwrap();
     let err = s.rt.block_on(client.fetch_document(bad)).unwrap_err();
-    assert!(matches!(err, Error::Integrity { what: "SHA-1 hash" }), "{err:?}");
+    assert!(
+        matches!(err, Error::Integrity { what: "SHA-1 hash" }),
+        "{err:?}"
+    );
     assert_eq!(err.kind(), ErrorKind::Integrity);
 
     // Every request passed the responder's checks; the VIHF named the card holder.
     let log = no_problems(&responder.log);
     let services: Vec<_> = log.iter().map(|e| e.service.as_str()).collect();
-    assert_eq!(services, ["patients", "registry", "registry", "repository", "repository"]);
+    assert_eq!(
+        services,
+        [
+            "patients",
+            "registry",
+            "registry",
+            "repository",
+            "repository"
+        ]
+    );
     for e in &log {
         let v = e.vihf.as_ref().unwrap();
         assert_eq!(v.name_id, "810100000017");
         assert_eq!(v.purpose, "normal");
         assert_eq!(v.certificate, s.info.certificate);
         assert_eq!(e.tls_client_certificate, s.info.certificate);
-        assert!(v.roles.contains(&"10@1.2.250.1.71.1.2.7".to_string()), "{:?}", v.roles);
+        assert!(
+            v.roles.contains(&"10@1.2.250.1.71.1.2.7".to_string()),
+            "{:?}",
+            v.roles
+        );
         assert!(v.issuer.contains("CN=810100000017"), "{}", v.issuer);
     }
 }
@@ -213,14 +252,21 @@ fn a_tampered_assertion_does_not_verify() {
         fixtures(),
     ));
     let client = client(&s, &responder.url);
-    let reason = EmergencyReason::new(EmergencyKind::VitalRisk, "patient inconscient aux urgences").unwrap();
+    let reason =
+        EmergencyReason::new(EmergencyKind::VitalRisk, "patient inconscient aux urgences").unwrap();
     let mut query = DocumentQuery::for_patient(PatientSelector::Ins(ins(INS_OK)));
     query.purpose = PurposeOfUse::Emergency { reason };
     let list = s.rt.block_on(client.find_documents(&query)).unwrap();
     // Break-glass never unmasks.
-    assert!(list.iter().all(|e| e.unique_id.as_deref() != Some(DOC_MASKED)));
+    assert!(
+        list.iter()
+            .all(|e| e.unique_id.as_deref() != Some(DOC_MASKED))
+    );
     let log = no_problems(&responder.log);
-    assert!(log.iter().all(|e| e.vihf.as_ref().unwrap().purpose == "acces_urgence"));
+    assert!(
+        log.iter()
+            .all(|e| e.vihf.as_ref().unwrap().purpose == "acces_urgence")
+    );
 
     let sent = &log[1].envelope;
     assert!(xds_support::verify_vihf(sent).is_ok());
@@ -235,7 +281,11 @@ fn a_tampered_assertion_does_not_verify() {
     // ...and a changed signature value fails the RSA check.
     let start = sent.find("<ds:SignatureValue>").unwrap() + "<ds:SignatureValue>".len();
     let mut forged = sent.clone();
-    let flipped = if &sent[start..start + 1] == "A" { "B" } else { "A" };
+    let flipped = if &sent[start..start + 1] == "A" {
+        "B"
+    } else {
+        "A"
+    };
     forged.replace_range(start..start + 1, flipped);
     let err = xds_support::verify_vihf(&forged).unwrap_err();
     assert!(err.contains("signature"), "{err}");
@@ -364,49 +414,57 @@ fn opened_documents_are_cached_and_read_back_offline() {
         sector: None,
         homologation: None,
     };
-    let online = RecordsService::Dmp(DmpService::new(settings(&responder.url), s.handle.clone()));
+    let online = RecordsService::Dmp(Box::new(DmpService::new(
+        settings(&responder.url),
+        s.handle.clone(),
+    )));
     let patient = ins(INS_OK);
     let query = DocumentQuery::for_patient(PatientSelector::Ins(patient.clone()));
 
-    let listed = s
-        .rt
-        .block_on(online.find_or_cached(&query, Some(store.clone())))
-        .unwrap();
+    let listed =
+        s.rt.block_on(online.find_or_cached(&query, Some(store.clone())))
+            .unwrap();
     assert!(!listed.offline);
     let good = listed.value[0].clone();
-    let opened = s
-        .rt
-        .block_on(online.open_cached(&good, Some(patient.clone()), Some(store.clone()), 1))
-        .unwrap();
+    let opened =
+        s.rt.block_on(online.open_cached(&good, Some(patient.clone()), Some(store.clone()), 1))
+            .unwrap();
     assert!(!opened.offline);
     assert_eq!(opened.value.0, "Biologie");
     // A PDF entry is listed too (opened later, not cached).
-    assert!(listed.value.iter().any(|e| e.mime_type.as_deref() == Some("application/pdf")));
+    assert!(
+        listed
+            .value
+            .iter()
+            .any(|e| e.mime_type.as_deref() == Some("application/pdf"))
+    );
 
     // The server is now out of reach: the list and the document come from the cache.
-    let offline = RecordsService::Dmp(DmpService::new(
+    let offline = RecordsService::Dmp(Box::new(DmpService::new(
         settings("https://127.0.0.1:9/si-dmp-server/v2/services"),
         s.handle.clone(),
-    ));
-    let cached = s
-        .rt
-        .block_on(offline.find_or_cached(&query, Some(store.clone())))
-        .unwrap();
+    )));
+    let cached =
+        s.rt.block_on(offline.find_or_cached(&query, Some(store.clone())))
+            .unwrap();
     assert!(cached.offline);
     assert_eq!(cached.value.len(), 1, "only the opened document was kept");
     assert_eq!(cached.value[0].id, good.id);
-    let reopened = s
-        .rt
-        .block_on(offline.open_cached(&cached.value[0], Some(patient.clone()), Some(store.clone()), 2))
+    let reopened =
+        s.rt.block_on(offline.open_cached(
+            &cached.value[0],
+            Some(patient.clone()),
+            Some(store.clone()),
+            2,
+        ))
         .unwrap();
     assert!(reopened.offline);
     assert_eq!(reopened.value, opened.value);
     // Without a cached copy, the network error is reported.
     let other = DocumentQuery::for_patient(PatientSelector::Ins(ins(&ins_failing())));
-    let err = s
-        .rt
-        .block_on(offline.find_or_cached(&other, Some(store.clone())))
-        .unwrap_err();
+    let err =
+        s.rt.block_on(offline.find_or_cached(&other, Some(store.clone())))
+            .unwrap_err();
     assert!(err.contains("Network"), "{err}");
     no_problems(&responder.log);
 }
@@ -432,8 +490,13 @@ fn the_cli_lists_and_shows_with_the_dmp() {
         json: true,
         width: None,
     };
-    let code = run_with(list, None, Some(CliBackend::Dmp(client(&s, &responder.url))), &mut out)
-        .unwrap();
+    let code = run_with(
+        list,
+        None,
+        Some(CliBackend::Dmp(client(&s, &responder.url))),
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(code, 0);
     let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let ids: Vec<&str> = value
@@ -453,10 +516,18 @@ fn the_cli_lists_and_shows_with_the_dmp() {
         width: Some(80),
     };
     let mut out = Vec::new();
-    run_with(show(DOC_GOOD), None, Some(CliBackend::Dmp(client(&s, &responder.url))), &mut out)
-        .unwrap();
+    run_with(
+        show(DOC_GOOD),
+        None,
+        Some(CliBackend::Dmp(client(&s, &responder.url))),
+        &mut out,
+    )
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("Résultats") && text.contains("TSH normale"), "{text}");
+    assert!(
+        text.contains("Résultats") && text.contains("TSH normale"),
+        "{text}"
+    );
     assert!(!text.contains("<section"), "{text}");
 
     let err = run_with(
@@ -474,6 +545,10 @@ fn the_cli_lists_and_shows_with_the_dmp() {
         &mut Vec::new(),
     )
     .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::NotFound, "a masked document cannot be shown");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::NotFound,
+        "a masked document cannot be shown"
+    );
     no_problems(&responder.log);
 }

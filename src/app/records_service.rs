@@ -7,6 +7,7 @@
 //! store is open; when the backend cannot be reached (network, timeout), the
 //! list and the documents come from that cache and are marked offline.
 
+use crate::card::CardHandle;
 use crate::demo::records::DemoRecords;
 use crate::domain::text::RichText;
 use crate::error::{ErrorKind, HasKind};
@@ -14,14 +15,13 @@ use crate::records::backend::{DocumentEntry, DocumentQuery, PatientSelector, Rec
 use crate::records::ins::Ins;
 use crate::records::mhd::MhdClient;
 use crate::records::offline::{self, CachedRecord};
-use crate::card::CardHandle;
 use crate::records::xds::{DmpSettings, XdsClient};
 use crate::store::StoreHandle;
 
 pub enum RecordsService {
     Demo(DemoRecords),
     Mhd(MhdClient),
-    Dmp(DmpService),
+    Dmp(Box<DmpService>),
 }
 
 /// The DMP client for whichever card is in use: built on first use (after
@@ -43,9 +43,12 @@ impl DmpService {
 
     /// A ready client (blocking: asks the card thread for the card).
     fn client(&self) -> Result<XdsClient, crate::records::Error> {
-        let info = self.card.card().map_err(|e| crate::records::Error::Signature {
-            reason: e.to_string(),
-        })?;
+        let info = self
+            .card
+            .card()
+            .map_err(|e| crate::records::Error::Signature {
+                reason: e.to_string(),
+            })?;
         let mut guard = self
             .client
             .lock()
@@ -145,10 +148,9 @@ impl RecordsService {
                     return Err(describe(&e));
                 };
                 let ins = ins.clone();
-                let records =
-                    tokio::task::spawn_blocking(move || cached(store.as_ref(), &ins))
-                        .await
-                        .unwrap_or_default();
+                let records = tokio::task::spawn_blocking(move || cached(store.as_ref(), &ins))
+                    .await
+                    .unwrap_or_default();
                 if records.is_empty() {
                     return Err(describe(&e));
                 }

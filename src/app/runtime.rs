@@ -385,11 +385,11 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
             let store = services.store.as_ref().and_then(|s| s.handle());
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             tokio::spawn(async move {
-                let (result, offline) =
-                    match records.open_cached(&entry, patient, store, now).await {
-                        Ok(fetched) => (Ok(fetched.value), fetched.offline),
-                        Err(e) => (Err(e), false),
-                    };
+                let (result, offline) = match records.open_cached(&entry, patient, store, now).await
+                {
+                    Ok(fetched) => (Ok(fetched.value), fetched.offline),
+                    Err(e) => (Err(e), false),
+                };
                 let _ = tx.send(Msg::RecordOpened {
                     generation,
                     result,

@@ -108,7 +108,10 @@ pub enum CliBackend {
 }
 
 impl CliBackend {
-    async fn find(&self, query: &DocumentQuery) -> Result<Vec<DocumentEntry>, crate::records::Error> {
+    async fn find(
+        &self,
+        query: &DocumentQuery,
+    ) -> Result<Vec<DocumentEntry>, crate::records::Error> {
         match self {
             CliBackend::Mhd(c) => c.find_documents(query).await,
             CliBackend::Dmp(c) => c.find_documents(query).await,
@@ -138,7 +141,9 @@ impl CliBackend {
                     .unwrap_or_default();
                 d.base_url = url.clone();
                 if d.anchors.is_empty() {
-                    d.anchors = settings.map(|s| s.trust.anchors.clone()).unwrap_or_default();
+                    d.anchors = settings
+                        .map(|s| s.trust.anchors.clone())
+                        .unwrap_or_default();
                 }
                 Some(d)
             }

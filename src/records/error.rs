@@ -51,9 +51,16 @@ pub enum Error {
 /// "broken": an authentication or authorisation refusal.
 fn is_refusal(code: &str) -> bool {
     let c = code.to_ascii_lowercase();
-    ["denied", "unauthori", "forbidden", "failedauthentication", "invalidsecurity", "notallowed"]
-        .iter()
-        .any(|n| c.contains(n))
+    [
+        "denied",
+        "unauthori",
+        "forbidden",
+        "failedauthentication",
+        "invalidsecurity",
+        "notallowed",
+    ]
+    .iter()
+    .any(|n| c.contains(n))
 }
 
 impl HasKind for Error {

@@ -11,7 +11,7 @@ pub mod ins;
 pub mod mhd;
 pub mod offline;
 pub mod pdf;
-pub mod xml;
 pub mod xds;
+pub mod xml;
 
 pub use error::Error;

@@ -266,7 +266,11 @@ mod tests {
     fn garbage_is_an_error_or_nothing() {
         assert!(extract_text(b"hello").is_err());
         assert!(extract_text(b"%PDF-1.4 nothing here").is_err());
-        for cut in [b"%PDF-1.4 stream".as_slice(), b"%PDF-1.4 << /Filter /FlateDecode >> stream\n\x78\x9c garbage endstream", b"%PDF-(\\"] {
+        for cut in [
+            b"%PDF-1.4 stream".as_slice(),
+            b"%PDF-1.4 << /Filter /FlateDecode >> stream\n\x78\x9c garbage endstream",
+            b"%PDF-(\\",
+        ] {
             let _ = extract_text(cut);
         }
         assert!(text_operators(b"(unterminated \\").is_empty());

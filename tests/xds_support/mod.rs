@@ -131,7 +131,10 @@ pub fn verify_vihf(envelope: &str) -> Result<Vihf, String> {
         &ring::digest::SHA256,
         exc_c14n(&unsigned, &scope).as_bytes(),
     );
-    let claimed = reference.child("DigestValue").ok_or("no DigestValue")?.text();
+    let claimed = reference
+        .child("DigestValue")
+        .ok_or("no DigestValue")?
+        .text();
     if B64.encode(digest.as_ref()) != claimed.trim() {
         return Err("digest mismatch: the assertion was altered".into());
     }
@@ -253,10 +256,12 @@ pub async fn start(pki_dir: &std::path::Path, ca_der: &[u8], fixtures: Fixtures)
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(CertificateDer::from(ca_der.to_vec())).unwrap();
-    let verifier =
-        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
     let chain = CertificateDer::pem_file_iter(pki_dir.join("server.crt"))
         .unwrap()
         .map(|c| c.unwrap())
@@ -280,8 +285,12 @@ pub async fn start(pki_dir: &std::path::Path, ca_der: &[u8], fixtures: Fixtures)
             let Ok((tcp, _)) = listener.accept().await else {
                 return;
             };
-            let (acceptor, log, fixtures, url) =
-                (acceptor.clone(), log2.clone(), fixtures.clone(), url2.clone());
+            let (acceptor, log, fixtures, url) = (
+                acceptor.clone(),
+                log2.clone(),
+                fixtures.clone(),
+                url2.clone(),
+            );
             tokio::spawn(async move {
                 let Ok(mut tls) = acceptor.accept(tcp).await else {
                     return;
@@ -363,7 +372,7 @@ fn fault(code: &str, reason: &str) -> (u16, String, Vec<u8>) {
     )
 }
 
-fn slot_value<'a>(query: &'a Node, name: &str) -> Option<String> {
+fn slot_value(query: &Node, name: &str) -> Option<String> {
     query
         .elements()
         .find(|s| s.local() == "Slot" && s.attr("name") == Some(name))
@@ -430,7 +439,9 @@ fn handle(
     {
         problems.push("the VIHF is not signed by the TLS client's certificate".into());
     }
-    let payload = root.child("Body").and_then(|b| b.elements().next().cloned());
+    let payload = root
+        .child("Body")
+        .and_then(|b| b.elements().next().cloned());
     let mut exchange = Exchange {
         service: service.clone(),
         action: action.clone(),
@@ -461,7 +472,10 @@ fn handle(
 }
 
 fn ins_of(vihf: &Vihf, problems: &mut Vec<String>) -> String {
-    let Some(number) = vihf.resource_id.strip_suffix("^^^&1.2.250.1.213.1.4.8&ISO^NH") else {
+    let Some(number) = vihf
+        .resource_id
+        .strip_suffix("^^^&1.2.250.1.213.1.4.8&ISO^NH")
+    else {
         problems.push(format!("resource-id {}", vihf.resource_id));
         return String::new();
     };

@@ -276,7 +276,9 @@ mod tests {
 
     #[test]
     fn a_subtree_is_canonical_without_its_ancestors() {
-        let inner = XmlNode::new("s:Assertion").ns("s", "urn:s").attr("ID", "_1");
+        let inner = XmlNode::new("s:Assertion")
+            .ns("s", "urn:s")
+            .attr("ID", "_1");
         let outer = XmlNode::new("e:Envelope")
             .ns("e", "urn:e")
             .ns("s", "urn:s")
@@ -284,9 +286,6 @@ mod tests {
         let whole = canonical(&outer);
         // Within the whole document the subtree's bytes are its own canonical form.
         assert!(whole.contains(&canonical(&inner)), "{whole}");
-        assert_eq!(
-            XmlNode::new("q:x").check_prefixes(),
-            vec!["q".to_string()]
-        );
+        assert_eq!(XmlNode::new("q:x").check_prefixes(), vec!["q".to_string()]);
     }
 }

@@ -252,7 +252,14 @@ impl XdsClient {
     pub async fn check_access(&self, patient: &Ins, purpose: &PurposeOfUse) -> Result<(), Error> {
         let body = td02::request(patient, time::OffsetDateTime::now_utc());
         let (_, bytes) = self
-            .call("patients", td02::ACTION, patient, purpose, body, MAX_LIST_BYTES)
+            .call(
+                "patients",
+                td02::ACTION,
+                patient,
+                purpose,
+                body,
+                MAX_LIST_BYTES,
+            )
             .await?;
         td02::check(&soap::body(&bytes)?)
     }

@@ -20,17 +20,13 @@ const LOINC: &str = "2.16.840.1.113883.6.1";
 
 /// The XDS patient id of an INS: `<INS>^^^&<OID>&ISO^NH`.
 pub fn patient_id(ins: &Ins) -> String {
-    format!(
-        "{}^^^&{}&ISO^NH",
-        ins.number().as_str(),
-        ins.oid().as_str()
-    )
+    format!("{}^^^&{}&ISO^NH", ins.number().as_str(), ins.oid().as_str())
 }
 
 fn slot(name: &str, value: &str) -> XmlNode {
-    XmlNode::new("rim:Slot").attr("name", name).child(
-        XmlNode::new("rim:ValueList").child(XmlNode::new("rim:Value").text(value)),
-    )
+    XmlNode::new("rim:Slot")
+        .attr("name", name)
+        .child(XmlNode::new("rim:ValueList").child(XmlNode::new("rim:Value").text(value)))
 }
 
 /// `YYYYMMDD` for the creation time bounds.

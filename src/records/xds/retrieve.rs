@@ -142,9 +142,12 @@ pub fn document(
             .as_ref()
             .and_then(|s| all.iter().position(|p| p.content_id.as_ref() == Some(s)))
             .unwrap_or(0);
-        let root = all.get(root_index).map(|p| p.body).ok_or_else(|| Error::Protocol {
-            reason: "MTOM answer without parts".to_string(),
-        })?;
+        let root = all
+            .get(root_index)
+            .map(|p| p.body)
+            .ok_or_else(|| Error::Protocol {
+                reason: "MTOM answer without parts".to_string(),
+            })?;
         (root, all)
     } else {
         (body, Vec::new())
@@ -211,7 +214,8 @@ mod tests {
         let body = format!(
             "--B\r\nContent-Type: application/xop+xml\r\nContent-ID: <root@1>\r\n\r\n{root}\r\n--B\r\nContent-Type: application/octet-stream\r\nContent-ID: <doc@1>\r\n\r\n\x00binary\r\n--B--\r\n"
         );
-        let ct = "multipart/related; type=\"application/xop+xml\"; boundary=\"B\"; start=\"<root@1>\"";
+        let ct =
+            "multipart/related; type=\"application/xop+xml\"; boundary=\"B\"; start=\"<root@1>\"";
         assert_eq!(
             document(Some(ct), body.as_bytes(), "1.2.3.4").unwrap(),
             b"\x00binary"

@@ -70,9 +70,13 @@ pub fn body(bytes: &[u8]) -> Result<Element, Error> {
     let body = root.child("Body").ok_or_else(|| Error::Protocol {
         reason: "the SOAP envelope has no Body".to_string(),
     })?;
-    let first = body.elements().next().cloned().ok_or_else(|| Error::Protocol {
-        reason: "the SOAP Body is empty".to_string(),
-    })?;
+    let first = body
+        .elements()
+        .next()
+        .cloned()
+        .ok_or_else(|| Error::Protocol {
+            reason: "the SOAP Body is empty".to_string(),
+        })?;
     if first.name == "Fault" {
         return Err(fault(&first));
     }
@@ -92,7 +96,10 @@ fn fault(f: &Element) -> Error {
         .unwrap_or_default();
     Error::SoapFault {
         code,
-        reason: crate::domain::text::terminal_safe(&reason).chars().take(500).collect(),
+        reason: crate::domain::text::terminal_safe(&reason)
+            .chars()
+            .take(500)
+            .collect(),
     }
 }
 

@@ -102,7 +102,11 @@ pub fn check(response: &Element) -> Result<(), Error> {
         let code = detail
             .and_then(|d| d.child("code"))
             .and_then(|c| c.attr("code"))
-            .unwrap_or(if ack.is_empty() { "no-acknowledgement" } else { ack });
+            .unwrap_or(if ack.is_empty() {
+                "no-acknowledgement"
+            } else {
+                ack
+            });
         let text = detail
             .and_then(|d| d.child("text"))
             .map(Element::text)

@@ -238,9 +238,8 @@ pub fn random_uuid() -> String {
 /// `YYYY-MM-DDThh:mm:ssZ`.
 pub fn instant(now: time::OffsetDateTime) -> String {
     let now = now.to_offset(time::UtcOffset::UTC);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    );
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     now.format(&format).unwrap_or_default()
 }
 
@@ -282,19 +281,25 @@ pub fn assertion(
     }
     attributes.push(attribute(
         "urn:oasis:names:tc:xacml:2.0:resource:resource-id",
-        &format!("{}^^^&{}&ISO^NH", patient.number().as_str(), patient.oid().as_str()),
+        &format!(
+            "{}^^^&{}&ISO^NH",
+            patient.number().as_str(),
+            patient.oid().as_str()
+        ),
     ));
     attributes.push(attribute("Ressource_URN", "urn:dmp"));
     let (code, display) = purpose_code(purpose);
     attributes.push(
-        saml("Attribute").attr("Name", "PurposeOfUse").child(coded_value(
-            "PurposeOfUse",
-            &Code {
-                code: code.to_string(),
-                system: PURPOSE_OID.to_string(),
-                display: Some(display.to_string()),
-            },
-        )),
+        saml("Attribute")
+            .attr("Name", "PurposeOfUse")
+            .child(coded_value(
+                "PurposeOfUse",
+                &Code {
+                    code: code.to_string(),
+                    system: PURPOSE_OID.to_string(),
+                    display: Some(display.to_string()),
+                },
+            )),
     );
     let sw = &context.software;
     attributes.push(attribute("LPS_ID", &sw.id));
@@ -375,11 +380,9 @@ pub fn sign(mut assertion: XmlNode, signer: &dyn AssertionSigner) -> Result<XmlN
         .ns("ds", DS_NS)
         .child(info)
         .child(ds("SignatureValue").text(&B64.encode(value)))
-        .child(
-            ds("KeyInfo").child(
-                ds("X509Data").child(ds("X509Certificate").text(&B64.encode(signer.certificate()))),
-            ),
-        );
+        .child(ds("KeyInfo").child(
+            ds("X509Data").child(ds("X509Certificate").text(&B64.encode(signer.certificate()))),
+        ));
     // After saml2:Issuer, the first child (SAML 2.0 core §2.3.3 order).
     assertion.insert_child(1, signature);
     Ok(assertion)
@@ -412,7 +415,14 @@ mod tests {
     }
 
     fn ins() -> Ins {
-        Ins::parse("279035121518989", InsOid::NIR, InsPolicy { test_profile: false }).unwrap()
+        Ins::parse(
+            "279035121518989",
+            InsOid::NIR,
+            InsPolicy {
+                test_profile: false,
+            },
+        )
+        .unwrap()
     }
 
     #[test]
@@ -440,14 +450,13 @@ mod tests {
 
     #[test]
     fn emergency_purposes_have_their_codes() {
-        let r = EmergencyReason::new(EmergencyKind::MedicalRegulation, "appel au centre 15")
-            .unwrap();
+        let r =
+            EmergencyReason::new(EmergencyKind::MedicalRegulation, "appel au centre 15").unwrap();
         assert_eq!(
             purpose_code(&PurposeOfUse::Emergency { reason: r }).0,
             "acces_centre15"
         );
-        let r = EmergencyReason::new(EmergencyKind::VitalRisk, "arrêt cardiaque en salle")
-            .unwrap();
+        let r = EmergencyReason::new(EmergencyKind::VitalRisk, "arrêt cardiaque en salle").unwrap();
         assert_eq!(
             purpose_code(&PurposeOfUse::Emergency { reason: r }).0,
             "acces_urgence"
