@@ -314,6 +314,26 @@ mod tests {
     }
 
     #[test]
+    fn the_records_backend_follows_the_settings() {
+        let dmp = "[trust]\nanchors = [\"/etc/igc-sante.pem\"]\n[records]\n\
+                   dmp_url = \"https://dmp.test/si-dmp-server/v2/services\"\n\
+                   mhd_url = \"https://mhd.test/fhir\"\nstructure_id = \"10B0012345\"\n";
+        let s = Settings::parse(dmp, "config.toml").unwrap();
+        let records = s.records.as_ref().unwrap();
+        assert_eq!(records.backend(), Some(RecordsBackendKind::Dmp));
+        let d = records.dmp(&s.trust).unwrap();
+        assert_eq!(d.anchors, vec![PathBuf::from("/etc/igc-sante.pem")]);
+        assert_eq!(d.structure_id.as_deref(), Some("10B0012345"));
+
+        let mhd = format!("{dmp}backend = \"mhd\"\n");
+        let s = Settings::parse(&mhd, "config.toml").unwrap();
+        assert_eq!(s.records.unwrap().backend(), Some(RecordsBackendKind::Mhd));
+        let err = Settings::parse("[records]\nbackend = \"dmp\"\n", "config.toml").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("dmp_url"), "{err}");
+        assert!(Settings::parse("[records]\nbackend = \"xds\"\n", "c.toml").is_err());
+    }
+
+    #[test]
     fn unknown_keys_name_file_line_and_key() {
         let text =
             "language = \"fr\"\n[[account]]\nname = \"a\"\naddress = \"a@b.test\"\nimapp = 3\n";
