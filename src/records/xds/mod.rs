@@ -46,7 +46,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_REMEMBERED: usize = 10_000;
 
 /// What the DMP backend needs besides the card: the services base URL, the
-/// trust anchors (IGC-Santé; empty means the public roots) and the VIHF's
+/// extra trust anchors (the IGC-Santé production root is always trusted,
+/// the public roots never) and the VIHF's
 /// structure, sector and homologation values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DmpSettings {
@@ -127,17 +128,16 @@ impl XdsClient {
         info: &crate::card::CardInfo,
     ) -> Result<XdsClient, Error> {
         use crate::tls::{AnchorSource, TlsOptions, TlsVersions, TrustPolicy};
-        let anchors: Vec<AnchorSource> = settings
+        // The DMP is in the IGC-Santé trust space: the built-in production
+        // root plus the configured anchors, never the public browser roots.
+        let mut anchors: Vec<AnchorSource> = settings
             .anchors
             .iter()
             .cloned()
             .map(AnchorSource::PemFile)
             .collect();
-        let trust = if anchors.is_empty() {
-            TrustPolicy::PublicRoots { extra: Vec::new() }
-        } else {
-            TrustPolicy::ConfiguredOnly { anchors }
-        };
+        anchors.push(AnchorSource::IgcSanteProduction);
+        let trust = TrustPolicy::ConfiguredOnly { anchors };
         let tls = crate::tls::client_config(&TlsOptions {
             trust,
             versions: if info.kind.raw_rsa() {
