@@ -150,6 +150,14 @@ fn corrupted_and_hostile_pdfs_are_refused_or_partial_never_a_panic() {
     let lines = extract_text(&bomb).unwrap();
     assert!(lines.iter().map(String::len).sum::<usize>() <= 16 * 1024 * 1024);
 
+    // Many stream keywords, with and without ends: bounded work, an answer.
+    let many = [
+        b"%PDF-1.4\n".as_slice(),
+        &b"stream\nx endstream ".repeat(50_000),
+    ]
+    .concat();
+    assert!(extract_text(&many).unwrap().is_empty());
+
     // Other types go to the external viewer.
     let text = plain(&content::render(Some("image/jpeg"), b"\xff\xd8\xff").unwrap());
     assert!(text.contains("visionneuse externe"), "{text}");

@@ -1,12 +1,16 @@
 //! Text of a PDF for the terminal viewer: a small, bounded reader of the
 //! text-showing operators of a PDF's content streams.
 //!
-//! Why not a crate: `pdf-extract` (1.0.11, over `lopdf`) handles far more
-//! (font encodings, CMaps) but brings a dozen crates and is known to panic on
-//! malformed input; on this build machine the lead's budget did not allow
-//! evaluating it here, so this reader covers what CDA level 1 reports
-//! usually are (text laid out with `Tj`/`TJ`/`'`/`"` in Flate-compressed or
-//! plain streams, WinAnsi/standard fonts) and says so when it finds nothing.
+//! Why not a crate: `pdf-extract` 0.12.1 (over `lopdf` 0.42) was built here
+//! in a scratch project: it builds on rustc 1.95 but brings 72 crates (lopdf,
+//! nom 8, aes/cbc/md-5 for encrypted PDFs, ttf-parser, cff-parser,
+//! type1-encoding-parser, adobe-cmap-parser, euclid, rand 0.10…), 11 minutes
+//! of debug build (niced, on this 2-core machine shared with other builds), and its robustness on
+//! hostile input was not established (it had to be run under catch_unwind
+//! anyway). It handles far more (font encodings, CMaps). This reader covers
+//! what CDA level 1 reports usually are (text laid out with `Tj`/`TJ`/`'`/`"`
+//! in Flate-compressed or plain streams, WinAnsi/standard fonts), reuses
+//! `flate2` already in the tree, and says so when it finds nothing.
 //!
 //! Limits, by design: no xref or object model (streams are found by their
 //! `stream`/`endstream` keywords), only `/FlateDecode` or unfiltered
@@ -25,6 +29,7 @@ pub const MAX_PDF_BYTES: usize = 64 * 1024 * 1024;
 const MAX_STREAMS: usize = 4096;
 const MAX_INFLATED: u64 = 16 * 1024 * 1024;
 const MAX_TEXT: usize = 4 * 1024 * 1024;
+const MAX_DICT_BYTES: usize = 4096;
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if from >= hay.len() {
@@ -63,10 +68,13 @@ pub fn extract_text(bytes: &[u8]) -> Result<Vec<String>, Error> {
         if streams > MAX_STREAMS {
             break;
         }
-        let dict_start = bytes[..start]
+        // The stream's dictionary just before it; the look-back is bounded
+        // so that many `stream` words without one stay linear.
+        let lo = start.saturating_sub(MAX_DICT_BYTES);
+        let dict_start = bytes[lo..start]
             .windows(2)
             .rposition(|w| w == b"<<")
-            .unwrap_or(start);
+            .map_or(start, |p| p + lo);
         let dict = &bytes[dict_start..start];
         let mut data_start = start + 6;
         if bytes.get(data_start) == Some(&b'\r') {
