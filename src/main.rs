@@ -295,11 +295,8 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 Commands::Search(a) => cachet::cli::mailbox::MailboxCommand::Search(a),
                 _ => return Ok(exit::USAGE),
             };
-            let (card, auth) = match cachet::cli::card_provider::card_session(cli.pin_fd) {
-                Ok((card, auth)) => {
-                    let auth: Arc<dyn rustls::client::ResolvesClientCert> = auth;
-                    (card, auth)
-                }
+            let card = match cachet::cli::card_provider::card_session(cli.pin_fd) {
+                Ok(card) => card,
                 Err(error) => {
                     eprintln!("cachet: {error}");
                     return Ok(exit::CARD);
@@ -308,8 +305,11 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             let ctx = cachet::cli::mailbox::MailboxContext {
                 settings: &settings,
                 profiles_root: paths.profiles_dir.clone(),
-                card: card.as_ref(),
-                client_auth: Some(auth),
+                card: card.unwrapper.as_ref(),
+                client_auth: Some(
+                    card.client_auth.clone() as Arc<dyn rustls::client::ResolvesClientCert>
+                ),
+                card_tls: card.versions,
                 labels: match cli.lang {
                     Some(LangArg::En) => cachet::mail::render::Labels::ENGLISH,
                     _ => cachet::mail::render::Labels::FRENCH,
