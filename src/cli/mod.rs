@@ -11,6 +11,7 @@ pub mod mailbox;
 pub mod message;
 pub mod records;
 pub mod send;
+pub mod send_flow;
 pub mod store;
 
 use clap::{Parser, Subcommand, ValueEnum};

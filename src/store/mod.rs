@@ -21,6 +21,7 @@ pub mod handle;
 pub mod header;
 pub mod layout;
 pub mod mail;
+pub mod outbox;
 pub mod profiles;
 pub mod recovery;
 pub mod verify;
