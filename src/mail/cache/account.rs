@@ -229,7 +229,7 @@ impl AccountSync {
         folders.retain(|f| f.selectable);
         let listed = folders.clone();
         if let Some(names) = only {
-            folders.retain(|f| names.iter().any(|n| *n == f.name));
+            folders.retain(|f| names.contains(&f.name));
         }
         folders.sort_by_key(|f| (rank(f), f.name.clone()));
         let (account, list) = (self.account.clone(), listed);
