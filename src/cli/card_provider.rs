@@ -83,3 +83,33 @@ fn verified_card(
     handle.verify(crate::cli::card::read_pin(pin_fd)?)?;
     Ok((handle, info))
 }
+
+/// The card verified once (one PIN entry) for a command that needs it twice:
+/// to open the store and as the TLS client certificate of a card account.
+pub struct VerifiedCard {
+    handle: CardHandle,
+    info: crate::card::CardInfo,
+}
+
+impl VerifiedCard {
+    pub fn open(pin_fd: Option<u32>) -> std::result::Result<Self, crate::card::Error> {
+        let (handle, info) = verified_card(pin_fd)?;
+        Ok(Self { handle, info })
+    }
+
+    pub fn client_auth(&self) -> std::sync::Arc<crate::card::signer::CardClientAuth> {
+        std::sync::Arc::new(crate::card::signer::CardClientAuth::new(
+            self.handle.clone(),
+            &self.info,
+        ))
+    }
+}
+
+impl CardProvider for VerifiedCard {
+    fn card(&self, _role: CardRole) -> Result<Box<dyn KeyUnwrapper>> {
+        Ok(Box::new(CardUnwrapper {
+            handle: self.handle.clone(),
+            info: self.info.clone(),
+        }))
+    }
+}

@@ -7,8 +7,10 @@ pub mod card;
 pub mod card_provider;
 pub mod directory;
 pub mod imap;
+pub mod mail_wire;
 pub mod mailbox;
 pub mod message;
+pub mod receipts;
 pub mod records;
 pub mod send;
 pub mod send_flow;
@@ -99,6 +101,14 @@ pub enum Commands {
     /// The audit trail: verify, export, prune.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
+    /// Send a message; its text is read from standard input.
+    Send(send::SendArgs),
+    /// The outbox: list, send what waits (--flush), retry, cancel, sent messages (--sent).
+    Outbox(send::OutboxArgs),
+    /// Match the read receipts and delivery reports received to the messages sent.
+    Receipts(receipts::ReceiptsArgs),
+    /// Answer a read-receipt request (asks first; never automatic).
+    Mdn(receipts::MdnArgs),
     /// The shared patient record: render CDA/XDM documents, list a patient's documents.
     #[command(subcommand)]
     Records(records::RecordsCommand),

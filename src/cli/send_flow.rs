@@ -22,14 +22,22 @@ pub trait AuditSink: Sync {
 
 /// Files an accepted message in the Sent folder; Ok names the folder.
 pub trait SentFiler: Send + Sync {
-    fn file(&self, bytes: &[u8]) -> impl Future<Output = Result<String, String>> + Send;
+    fn file(
+        &self,
+        message_id: &str,
+        bytes: &[u8],
+    ) -> impl Future<Output = Result<String, String>> + Send;
 }
 
 /// For servers that file submitted mail themselves.
 pub struct ServerFiles;
 
 impl SentFiler for ServerFiles {
-    fn file(&self, _bytes: &[u8]) -> impl Future<Output = Result<String, String>> + Send {
+    fn file(
+        &self,
+        _message_id: &str,
+        _bytes: &[u8],
+    ) -> impl Future<Output = Result<String, String>> + Send {
         std::future::ready(Ok(String::new()))
     }
 }
@@ -91,7 +99,7 @@ pub async fn settle<S: OutboxStore, T: Transport, C: SentChecker, F: SentFiler>(
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
     for r in ctx.outbox.awaiting_filing().await? {
-        let result = ctx.filer.file(&r.bytes).await;
+        let result = ctx.filer.file(&r.message_id, &r.bytes).await;
         let target = Some(Target::Message {
             message_id: r.message_id.clone(),
         });
@@ -129,8 +137,13 @@ pub async fn settle<S: OutboxStore, T: Transport, C: SentChecker, F: SentFiler>(
     if let Some(log) = ctx.sent_log {
         for r in ctx.outbox.list().await? {
             if r.state == OutboxState::Done {
-                log.record(tracked(&r.message_id, &r.envelope.recipients, &r.bytes, ctx.now))
-                    .await?;
+                log.record(tracked(
+                    &r.message_id,
+                    &r.envelope.recipients,
+                    &r.bytes,
+                    ctx.now,
+                ))
+                .await?;
             }
         }
     }

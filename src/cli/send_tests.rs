@@ -38,7 +38,11 @@ impl AuditSink for Audit {
 struct Filer(Mutex<Vec<Vec<u8>>>);
 
 impl SentFiler for Filer {
-    fn file(&self, bytes: &[u8]) -> impl std::future::Future<Output = Result<String, String>> + Send {
+    fn file(
+        &self,
+        _message_id: &str,
+        bytes: &[u8],
+    ) -> impl std::future::Future<Output = Result<String, String>> + Send {
         self.0.lock().unwrap().push(bytes.to_vec());
         std::future::ready(Ok("Sent".to_string()))
     }
@@ -164,7 +168,10 @@ async fn unreachable_server_leaves_it_queued_with_exit_4_then_flush_sends() {
 async fn outside_the_trust_space_is_refused_unless_asked_and_attachments_can_be_protected() {
     let w = World::new();
     let (code, _, err) = w
-        .go(&["send", "--to", "patient@gmail.example", "--subject", "S"], "x")
+        .go(
+            &["send", "--to", "patient@gmail.example", "--subject", "S"],
+            "x",
+        )
         .await;
     assert_eq!(code, exit::ERROR);
     assert!(err.contains("patient@gmail.example"), "{err}");
@@ -222,7 +229,10 @@ async fn retry_and_cancel() {
         .go(&["send", "--to", "bob@example.test", "--subject", "S"], "x")
         .await;
     assert_eq!(code, exit::ERROR);
-    assert!(err.starts_with("Not sent:") && err.contains("server limit"), "{err}");
+    assert!(
+        err.starts_with("Not sent:") && err.contains("server limit"),
+        "{err}"
+    );
     let id = w.ob.list().await.unwrap()[0].message_id.clone();
     let (code, out, _) = w.go(&["outbox", "--retry", &format!("<{id}>")], "").await;
     assert_eq!(code, exit::OK);
@@ -244,7 +254,9 @@ fn bad_input_is_refused_by_clap_or_the_builder() {
         TestCli::try_parse_from(["cachet", "send", "--to", "a@b.test"]).is_err(),
         "--subject is required without --xdm"
     );
-    assert!(TestCli::try_parse_from(["cachet", "send", "--to", "a@b.test", "--xdm", "c.xml"]).is_ok());
+    assert!(
+        TestCli::try_parse_from(["cachet", "send", "--to", "a@b.test", "--xdm", "c.xml"]).is_ok()
+    );
     assert_eq!(content_type_for("IHE_XDM.ZIP"), "application/zip");
     assert_eq!(content_type_for("noext"), "application/octet-stream");
     assert_eq!(bare_id(" <a@b> "), "a@b");

@@ -60,10 +60,23 @@ impl ImapSent {
         result
     }
 
-    /// Appends the sent copy to Sent, marked read.
-    pub async fn append(&self, bytes: &[u8]) -> Result<String, imap::Error> {
+    /// Appends the sent copy to Sent, marked read, unless a copy with this
+    /// Message-ID is already there (a crash between APPEND and its commit
+    /// must not leave two copies). Returns the folder's name.
+    pub async fn append(&self, message_id: &str, bytes: &[u8]) -> Result<String, imap::Error> {
         let (mut conn, folder) = self.open().await?;
-        let result = conn.append(&folder, &Flags::of(["\\Seen"]), bytes).await;
+        let result = async {
+            conn.select(&folder, true, None).await?;
+            let criteria = format!(
+                "HEADER Message-ID {}",
+                imap::parse::quote(&format!("<{message_id}>"))?
+            );
+            if conn.uid_search(&criteria).await?.is_empty() {
+                conn.append(&folder, &Flags::of(["\\Seen"]), bytes).await?;
+            }
+            Ok(())
+        }
+        .await;
         conn.logout().await;
         result.map(|()| folder)
     }

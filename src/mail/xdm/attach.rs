@@ -27,7 +27,7 @@ pub struct XdmAttachment {
     pub metadata: SubmitObjects,
 }
 
-/// Packages `cda_bytes` for `recipients` (their addresses become the
+/// Packages `cda_bytes` for `recipients` (their e-mail addresses become the
 /// submission set's intended recipients).
 pub fn attach_cda(
     cda_bytes: Vec<u8>,
@@ -40,7 +40,11 @@ pub fn attach_cda(
         source_id: SOURCE_ID.to_string(),
         author: entry.authors.first().cloned(),
         content_type: None,
-        intended_recipients: recipients.to_vec(),
+        // `XON|XCN|XTN` (ITI TF-3 4.2.3.3): only the e-mail address, as XTN.
+        intended_recipients: recipients
+            .iter()
+            .map(|r| format!("||^^Internet^{r}"))
+            .collect(),
         title: doc.header.title.clone(),
         ins_policy: policy,
     };
@@ -148,6 +152,6 @@ mod tests {
         let set = a.metadata.submission_set.unwrap();
         assert_eq!(back.submission_sets, std::slice::from_ref(&set));
         assert_eq!(back.documents[0].entry, a.metadata.documents[0]);
-        assert_eq!(set.intended_recipients, ["bob@example.test"]);
+        assert_eq!(set.intended_recipients, ["||^^Internet^bob@example.test"]);
     }
 }
