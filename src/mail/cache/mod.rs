@@ -18,6 +18,7 @@
 
 pub mod account;
 pub mod error;
+pub mod import;
 pub mod index;
 pub mod postings;
 pub mod queue;
