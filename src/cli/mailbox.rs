@@ -652,6 +652,12 @@ fn read(args: &ReadArgs, ctx: &MailboxContext<'_>, out: &mut dyn Write) -> Resul
     if let Some((rt, service)) = session {
         rt.block_on(service.shutdown());
     }
+    let event = crate::mail::cache::audit::event_for_read(
+        &account,
+        args.uid,
+        envelope.message_id.as_deref(),
+    );
+    store.call(move |s| crate::mail::cache::audit::record(s, &event))?;
     if args.raw {
         out.write_all(&raw)?;
         return Ok(exit::OK);

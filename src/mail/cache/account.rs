@@ -166,7 +166,14 @@ impl AccountSync {
                         });
                     }
                 }
-                ImapEvent::Audit(a) => self.emit(AccountEvent::Audit(a)),
+                ImapEvent::Audit(a) => {
+                    let event = super::audit::event_for(&self.account, &a);
+                    let _ = self
+                        .store
+                        .call_async(move |s| super::audit::record(s, &event))
+                        .await;
+                    self.emit(AccountEvent::Audit(a));
+                }
                 ImapEvent::Watching { .. } => {}
             }
         }

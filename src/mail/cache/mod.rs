@@ -17,6 +17,7 @@
 //! after the data it covers.
 
 pub mod account;
+pub mod audit;
 pub mod error;
 pub mod import;
 pub mod index;
