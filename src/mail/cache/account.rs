@@ -207,6 +207,22 @@ impl AccountSync {
         &self.account
     }
 
+    /// The store the service caches into.
+    pub fn store_handle(&self) -> StoreHandle {
+        self.store.clone()
+    }
+
+    /// Another handle on the service's cache (local changes go through it).
+    pub fn cache(&self) -> StoreSyncCache {
+        self.cache.clone()
+    }
+
+    /// Queues a change durably and sends it if online (the cache was
+    /// already changed by the caller).
+    pub async fn send_op(&self, op: PendingOp) -> Result<Applied, Error> {
+        Ok(self.handle.change(op).await?)
+    }
+
     /// The connection state now.
     pub fn connection(&self) -> ConnState {
         self.state.borrow().clone()

@@ -83,6 +83,42 @@ pub fn import_folder(
         .map_err(unbox)
 }
 
+/// A folder to import, with its role.
+pub struct RawFolder {
+    pub name: String,
+    pub special_use: Option<crate::mail::imap::types::SpecialUse>,
+    pub messages: Vec<RawMessage>,
+}
+
+/// Replaces the whole cached account with these folders (listed in this
+/// order), as a first sync would have left it.
+pub fn import_account(
+    store: &crate::store::StoreHandle,
+    account: &str,
+    folders: Vec<RawFolder>,
+) -> Result<(), Error> {
+    let mut cache = StoreSyncCache::new(
+        store.clone(),
+        account,
+        super::store_cache::CacheOptions::default(),
+    );
+    let listed: Vec<crate::mail::imap::types::Folder> = folders
+        .iter()
+        .map(|f| crate::mail::imap::types::Folder {
+            name: f.name.clone(),
+            delimiter: Some("/".into()),
+            special_use: f.special_use,
+            selectable: true,
+            status: None,
+        })
+        .collect();
+    for f in &folders {
+        import_folder(&mut cache, &f.name, 1, &f.messages)?;
+    }
+    let account = account.to_string();
+    store.call(move |s| super::reader::save_folders(s, &account, &listed))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

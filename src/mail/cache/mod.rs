@@ -24,6 +24,7 @@ pub mod index;
 pub mod postings;
 pub mod queue;
 pub mod reader;
+pub mod source;
 pub mod store_cache;
 pub mod summary;
 
@@ -31,4 +32,5 @@ pub use account::{AccountEvent, AccountSync, ColdSyncOptions, SyncPassOptions, c
 pub use error::Error;
 pub use queue::StoreOpQueue;
 pub use reader::{FolderView, ViewOptions, first_screen};
+pub use source::CachedMailSource;
 pub use store_cache::{CacheOptions, StoreSyncCache};
