@@ -117,9 +117,6 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                     },
                 )
                 .map_err(|e| anyhow::anyhow!("the demo profile: {e}"))?;
-            cachet::demo::generate(now, seed)
-                .save_to(&store)
-                .map_err(|e| anyhow::anyhow!("the demo profile: {e}"))?;
             cachet::audit::append(
                 &store,
                 &cachet::audit::AuditEvent {
@@ -133,8 +130,12 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             .map_err(|e| anyhow::anyhow!("the demo audit trail: {e}"))?;
             let store = cachet::store::StoreHandle::spawn(store)
                 .map_err(|e| anyhow::anyhow!("the demo profile: {e}"))?;
-            let mailbox = cachet::demo::DemoMailbox::load_from(store.clone())
+            // The generated messages, as real RFC 822 bytes, go into the
+            // encrypted cache through the same code a sync uses; the demo
+            // mailbox is then served by the cache like a real account.
+            seed_demo_cache(&store, cachet::demo::generate(now, seed).raw_folders())
                 .map_err(|e| anyhow::anyhow!("the demo mailbox: {e}"))?;
+            let mailbox = cachet::mail::cache::CachedMailSource::local(store.clone(), "demo");
             let (directory, directory_progress) = demo_directory(seed)?;
             let session_store = Arc::new(cachet::app::session_store::SessionStore::fixed(
                 cachet::store::KeyUnwrapper::holder_id(&unwrapper),
@@ -290,11 +291,8 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 Commands::Search(a) => cachet::cli::mailbox::MailboxCommand::Search(a),
                 _ => return Ok(exit::USAGE),
             };
-            let (card, auth) = match cachet::cli::card_provider::card_session(cli.pin_fd) {
-                Ok((card, auth)) => {
-                    let auth: Arc<dyn rustls::client::ResolvesClientCert> = auth;
-                    (card, auth)
-                }
+            let card = match cachet::cli::card_provider::card_session(cli.pin_fd) {
+                Ok(card) => card,
                 Err(error) => {
                     eprintln!("cachet: {error}");
                     return Ok(exit::CARD);
@@ -303,8 +301,11 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             let ctx = cachet::cli::mailbox::MailboxContext {
                 settings: &settings,
                 profiles_root: paths.profiles_dir.clone(),
-                card: card.as_ref(),
-                client_auth: Some(auth),
+                card: card.unwrapper.as_ref(),
+                client_auth: Some(
+                    card.client_auth.clone() as Arc<dyn rustls::client::ResolvesClientCert>
+                ),
+                card_tls: card.versions,
                 labels: match cli.lang {
                     Some(LangArg::En) => cachet::mail::render::Labels::ENGLISH,
                     _ => cachet::mail::render::Labels::FRENCH,
@@ -422,6 +423,50 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             Ok(exit::OK)
         }
     }
+}
+
+/// Writes the demo's folders into the profile's mail cache (account `demo`).
+fn seed_demo_cache(
+    store: &cachet::store::StoreHandle,
+    folders: Vec<cachet::demo::RawFolder>,
+) -> Result<(), cachet::mail::cache::Error> {
+    use cachet::domain::mailbox::FolderRole;
+    use cachet::mail::cache::import::{RawFolder, RawMessage, import_account};
+    use cachet::mail::imap::types::{Flags, SpecialUse};
+    let folders = folders
+        .into_iter()
+        .map(|f| RawFolder {
+            name: f.name,
+            special_use: match f.role {
+                FolderRole::Inbox => Some(SpecialUse::Inbox),
+                FolderRole::Sent => Some(SpecialUse::Sent),
+                FolderRole::Drafts => Some(SpecialUse::Drafts),
+                FolderRole::Trash => Some(SpecialUse::Trash),
+                FolderRole::Archive => Some(SpecialUse::Archive),
+                FolderRole::Other => None,
+            },
+            messages: f
+                .messages
+                .into_iter()
+                .map(|(uid, flags, raw)| RawMessage {
+                    uid,
+                    flags: Flags::of(
+                        [
+                            (flags.seen, Flags::SEEN),
+                            (flags.flagged, Flags::FLAGGED),
+                            (flags.answered, Flags::ANSWERED),
+                            (flags.deleted, Flags::DELETED),
+                        ]
+                        .into_iter()
+                        .filter(|(on, _)| *on)
+                        .map(|(_, name)| name),
+                    ),
+                    raw,
+                })
+                .collect(),
+        })
+        .collect();
+    import_account(store, "demo", folders)
 }
 
 /// The shared-record backend of `[records]`: MHD, or the DMP with the card
