@@ -70,6 +70,8 @@ pub enum Msg {
         generation: u64,
         result: Result<(String, RichText), String>,
     },
+    /// Composing, drafts, the outbox, read receipts.
+    Mail(super::mail_effects::MailMsg),
 }
 
 /// Background work shown as a gauge in the status bar.
@@ -134,4 +136,6 @@ pub enum Effect {
         emergency: bool,
         generation: u64,
     },
+    /// Composing, drafts, the outbox, read receipts.
+    Mail(super::mail_effects::MailEffect),
 }
