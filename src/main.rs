@@ -161,6 +161,8 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 directory_api: None,
                 store: Some(session_store),
                 progress: directory_progress,
+                outbox: None,
+                test_profile: true,
             };
             let session = SessionInfo {
                 profile: Some(info.holder.display_name.clone()),
@@ -626,11 +628,12 @@ fn run_tui(
         Vec::new()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    if demo {
-        // No server in the demo: sent messages wait in an in-memory outbox.
+    if demo && let Some(store) = services.store.as_ref().and_then(|s| s.handle()) {
+        // No server in the demo: sent messages wait in the (throwaway)
+        // profile's encrypted outbox.
         let _inside = runtime.enter();
         services.outbox = Some(cachet::app::mail_service::offline_outbox(
-            cachet::mail::outbox::MemoryOutboxStore::new(),
+            cachet::mail::outbox::StoreOutboxStore::new(store),
         ));
     }
     built.state.outbox.available = services.outbox.is_some();

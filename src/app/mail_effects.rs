@@ -134,6 +134,9 @@ pub struct AttachedFile {
     pub attachment: Attachment,
     pub codecda: Vec<String>,
     pub ins: Option<String>,
+    /// The conventional subject of an XDM document, offered when the
+    /// subject is still empty.
+    pub subject: Option<String>,
 }
 
 #[derive(Debug, Clone)]

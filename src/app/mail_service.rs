@@ -27,8 +27,6 @@ const SUGGESTIONS: usize = 8;
 const PATHS: usize = 50;
 /// Larger files are refused as attachments (servers refuse far less).
 const ATTACHMENT_LIMIT: u64 = 25 * 1024 * 1024;
-/// `XDSSubmissionSet.sourceId` of documents packaged by Cachet.
-const SOURCE_ID: &str = "1.2.250.1.999";
 pub const REPORTING_UA: &str = concat!("Cachet ", env!("CARGO_PKG_VERSION"));
 
 /// What the mail effects run against.
@@ -74,7 +72,7 @@ impl SentChecker for NoServer {
 
 /// The outbox of a session without a server (the demo): a memory store,
 /// [`NoServer`]. Must be called inside a tokio runtime.
-pub fn offline_outbox(store: crate::mail::outbox::MemoryOutboxStore) -> OutboxHandle {
+pub fn offline_outbox<S: crate::mail::outbox::OutboxStore + 'static>(store: S) -> OutboxHandle {
     crate::mail::outbox::spawn_outbox(
         crate::mail::outbox::Outbox::new(store, crate::mail::outbox::RetryPolicy::default(), false),
         NoServer,
@@ -403,8 +401,11 @@ fn address_of(entry: &str) -> &str {
 fn protect_attachments(
     draft: &mut crate::mail::compose::Draft,
 ) -> Result<super::mail_effects::ShownOnce, String> {
-    let _ = draft;
-    Err("protected archives are not available yet".into())
+    let protected = crate::mail::protect::protect(&draft.attachments).map_err(|e| e.to_string())?;
+    draft.attachments = vec![protected.archive];
+    Ok(super::mail_effects::ShownOnce(zeroize::Zeroizing::new(
+        protected.password.expose().to_string(),
+    )))
 }
 
 async fn complete(ctx: &MailContext, prefix: &str) -> Vec<Suggestion> {
@@ -542,48 +543,31 @@ pub fn attach(path: &Path, as_xdm: bool, test_profile: bool) -> Result<AttachedF
             },
             codecda: Vec::new(),
             ins: None,
+            subject: None,
         });
     }
     let policy = crate::records::ins::InsPolicy { test_profile };
-    let doc = crate::records::cda::parse(&bytes).map_err(|e| format!("{name}: {e}"))?;
-    let headers = crate::mail::xdm::mss_headers(&[&doc], policy);
-    let options = crate::mail::xdm::PackageOptions {
-        source_id: SOURCE_ID.to_string(),
-        author: None,
-        content_type: None,
-        intended_recipients: Vec::new(),
-        title: None,
-        ins_policy: policy,
-    };
-    let packaged =
-        crate::mail::xdm::package_cda(bytes, &options).map_err(|e| format!("{name}: {e}"))?;
+    let xdm =
+        crate::mail::xdm::attach_cda(bytes, &[], policy).map_err(|e| format!("{name}: {e}"))?;
     Ok(AttachedFile {
-        attachment: Attachment {
-            name: "IHE_XDM.ZIP".into(),
-            content_type: "application/zip".into(),
-            bytes: packaged.zip,
-        },
-        codecda: headers
-            .codecda
-            .map(|c| c.split(',').map(|s| s.trim().to_string()).collect())
-            .unwrap_or_default(),
-        ins: headers.ins,
+        attachment: xdm.attachment,
+        codecda: xdm.mss.codecda,
+        ins: xdm.mss.ins,
+        subject: Some(xdm.subject).filter(|s| !s.trim().is_empty()),
     })
 }
 
-/// Recipients whose domain the directory does not know as MSSanté.
+/// Recipients whose domain the directory does not know as MSSanté
+/// (`mail::trust`: without a directory, every one).
 async fn outside_trust_space(ctx: &MailContext, recipients: &[String]) -> Vec<String> {
-    let known: Vec<String> = match &ctx.directory {
-        Some(directory) => directory.domains().await.unwrap_or_default(),
-        None => Vec::new(),
-    };
-    recipients
+    let mailboxes: Vec<Mailbox> = recipients
         .iter()
-        .filter(|r| {
-            let domain = Mailbox::parse(r).map(|m| m.domain()).unwrap_or_default();
-            !known.iter().any(|k| k.eq_ignore_ascii_case(&domain))
-        })
-        .cloned()
+        .filter_map(|r| Mailbox::parse(r).ok())
+        .collect();
+    crate::mail::trust::outside_trust_space_via(&mailboxes, ctx.directory.as_ref())
+        .await
+        .into_iter()
+        .map(|o| o.email)
         .collect()
 }
 

@@ -401,6 +401,11 @@ pub fn on_attached(state: &mut State, result: Result<AttachedFile, String>, now:
             if file.ins.is_some() {
                 compose.mss.ins = file.ins;
             }
+            if let Some(subject) = file.subject
+                && compose.subject.is_empty()
+            {
+                compose.subject = area_with(&subject);
+            }
             changed(state, now);
         }
         Err(reason) => state
