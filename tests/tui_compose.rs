@@ -85,7 +85,7 @@ fn compose_to_a_directory_completion_attach_request_a_receipt_send() {
     let records = h.sending.outbox_store.records().unwrap();
     assert_eq!(records.len(), 1, "exactly one message in the outbox");
     let record = &records[0];
-    assert_eq!(record.envelope.recipients, [address.clone()]);
+    assert_eq!(record.envelope.recipients, std::slice::from_ref(&address));
     assert_eq!(
         record.envelope.from,
         "alice.martin@cabinet-exemple.mssante.test"

@@ -277,7 +277,7 @@ impl Harness {
 
     fn settle_one(&mut self, effect: Effect) -> Option<Msg> {
         {
-            let msg = match effect {
+            match effect {
                 Effect::LoadFolders => Some(Msg::Folders(self.mail.folders())),
                 Effect::LoadFolder { query, generation } => Some(Msg::FolderLoaded {
                     generation,
@@ -337,8 +337,7 @@ impl Harness {
                     self.outside.push(format!("{other:?}"));
                     None
                 }
-            };
-            msg
+            }
         }
     }
 

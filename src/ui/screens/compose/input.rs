@@ -137,7 +137,7 @@ pub fn on_completions(state: &mut State, generation: u64, items: Vec<Suggestion>
     }
     state.compose.completion_pending = None;
     state.compose.completion =
-        (!items.is_empty()).then(|| super::Completion { items, selected: 0 });
+        (!items.is_empty()).then_some(super::Completion { items, selected: 0 });
 }
 
 fn completion_key(state: &mut State, key: &KeyPress, now: Instant) -> Option<Vec<Effect>> {
