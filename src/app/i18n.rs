@@ -318,6 +318,10 @@ texts! {
     CmdOutboxCancel = "cmd.outbox.cancel",
     CmdOutboxDrafts = "cmd.outbox.drafts",
     CmdOutboxSendNow = "cmd.outbox.send_now",
+    OutboxRead = "outbox.read",
+    OutboxDelivered = "outbox.delivered",
+    OutboxUndelivered = "outbox.undelivered",
+    OutboxDeletedUnread = "outbox.deleted_unread",
 }
 
 /// A loaded catalogue.

@@ -124,6 +124,8 @@ pub enum MailMsg {
     DraftFailed(String),
     Drafts(Result<Vec<(u64, StoredDraft)>, String>),
     Outbox(Result<Vec<OutboxEntry>, String>),
+    /// What receipts and delivery reports said about sent messages.
+    Tracked(Vec<(String, crate::mail::mdn::TrackedStatus)>),
     OutboxFailed(String),
     ReceiptQueued(Result<String, String>),
 }

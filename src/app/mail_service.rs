@@ -138,7 +138,11 @@ pub async fn perform(effect: MailEffect, ctx: &MailContext, now: i64) -> Vec<Mai
             }
             vec![MailMsg::Drafts(drafts(ctx).await)]
         }
-        MailEffect::ListOutbox => vec![list(ctx).await],
+        MailEffect::ListOutbox => {
+            let mut out = vec![list(ctx).await];
+            out.extend(tracked(ctx).await);
+            out
+        }
         MailEffect::RetryOutbox { message_id } => {
             let Some(outbox) = &ctx.outbox else {
                 return Vec::new();
@@ -268,6 +272,22 @@ async fn list(ctx: &MailContext) -> MailMsg {
     match &ctx.outbox {
         Some(outbox) => MailMsg::Outbox(outbox.list().await.map_err(|e| e.to_string())),
         None => MailMsg::Outbox(Ok(Vec::new())),
+    }
+}
+
+/// The receipt / delivery status of the messages sent, from the sent log.
+async fn tracked(ctx: &MailContext) -> Vec<MailMsg> {
+    let Some(store) = ctx.store() else {
+        return Vec::new();
+    };
+    match crate::mail::outbox::SentLog::new(store).list().await {
+        Ok(sent) => vec![MailMsg::Tracked(
+            sent.into_iter().map(|m| (m.message_id, m.status)).collect(),
+        )],
+        Err(e) => {
+            tracing::warn!(error = %e, "sent log unreadable");
+            Vec::new()
+        }
     }
 }
 

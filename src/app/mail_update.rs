@@ -32,6 +32,7 @@ pub fn on_mail(state: &mut State, msg: MailMsg, now: Instant) -> Vec<Effect> {
         MailMsg::Drafts(Err(reason)) => state
             .notify(Notification::new(Level::Error, T::ComposeDraftFailed).arg("reason", reason)),
         MailMsg::Outbox(result) => outbox::on_entries(state, result),
+        MailMsg::Tracked(statuses) => state.outbox.tracked = statuses,
         MailMsg::OutboxFailed(reason) => {
             state.notify(Notification::new(Level::Error, T::OutboxFailed).arg("reason", reason))
         }

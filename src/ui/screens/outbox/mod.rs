@@ -37,6 +37,8 @@ pub struct OutboxScreen {
     pub drafts: Vec<(u64, StoredDraft)>,
     pub cursor: ListCursor,
     pub confirm: Option<Confirm>,
+    /// Receipt and delivery status of sent messages, by Message-ID.
+    pub tracked: Vec<(String, crate::mail::mdn::TrackedStatus)>,
     /// An outbox is running (the demo's counts).
     pub available: bool,
 }
@@ -191,6 +193,7 @@ pub fn on_key(state: &mut State, key: &KeyPress) -> Option<Vec<Effect>> {
 pub fn clear(state: &mut State) {
     state.outbox.entries.clear();
     state.outbox.drafts.clear();
+    state.outbox.tracked.clear();
     state.outbox.confirm = None;
 }
 

@@ -140,3 +140,21 @@ fn drafts_pane_reopens_a_draft() {
         "Brouillon"
     );
 }
+
+#[test]
+fn receipts_show_on_sent_messages() {
+    let mut h = Harness::demo(crate::app::i18n::Lang::Fr, 80, 24);
+    with_entries(&mut h);
+    h.send(Msg::Mail(MailMsg::Tracked(vec![(
+        "a3@cabinet-exemple.mssante.test".into(),
+        crate::mail::mdn::TrackedStatus::Read,
+    )])));
+    let screen = h.render();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("Rendez-vous"))
+        .expect("row");
+    assert!(row.contains("lu "), "{row}");
+    super::clear(&mut h.state);
+    assert!(h.state.outbox.tracked.is_empty());
+}

@@ -13,6 +13,29 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
+/// The status shown: what the receipts said, once the message went out.
+pub fn shown_status(entry: &OutboxEntry, outbox: &OutboxScreen) -> T {
+    use crate::mail::mdn::TrackedStatus;
+    let tracked = outbox
+        .tracked
+        .iter()
+        .find(|(id, _)| *id == entry.message_id)
+        .map(|(_, s)| s);
+    match (&entry.state, tracked) {
+        (OutboxState::Sent | OutboxState::Done, Some(TrackedStatus::Read)) => T::OutboxRead,
+        (OutboxState::Sent | OutboxState::Done, Some(TrackedStatus::Delivered)) => {
+            T::OutboxDelivered
+        }
+        (OutboxState::Sent | OutboxState::Done, Some(TrackedStatus::Failed { .. })) => {
+            T::OutboxUndelivered
+        }
+        (OutboxState::Sent | OutboxState::Done, Some(TrackedStatus::Deleted)) => {
+            T::OutboxDeletedUnread
+        }
+        (state, _) => status_label(state),
+    }
+}
+
 pub fn status_label(state: &OutboxState) -> T {
     match state {
         OutboxState::Queued => T::OutboxQueued,
@@ -122,7 +145,7 @@ fn queue_lines(
         };
         let text = format!(
             "{:<10} {:<11} {:<22} {}",
-            fit(ui.texts.get(status_label(&entry.state)), 10),
+            fit(ui.texts.get(shown_status(entry, outbox)), 10),
             next,
             fit(&terminal_safe(&entry.recipients.join(", ")), 22),
             terminal_safe(&entry.subject)
