@@ -263,3 +263,41 @@ fn autosave_waits_for_a_pause_then_saves() {
     assert_eq!(drafts.len(), 1);
     assert_eq!(drafts[0].1.to, "bob@x.test");
 }
+
+#[test]
+fn sending_protected_puts_the_files_in_an_archive_and_shows_its_password_once() {
+    let mut h = Harness::demo(crate::app::i18n::Lang::Fr, 80, 24);
+    h.keys("m");
+    type_text(&mut h, "patient@mail-exemple.test");
+    h.state.compose.attachments = vec![attachment("compte-rendu.pdf", 2_000)];
+    h.keys("ctrl-s");
+    assert!(matches!(
+        h.state.compose.dialog,
+        Some(Dialog::TrustWarning { .. })
+    ));
+    h.keys("3");
+    let Some(Dialog::Password { password }) = h.state.compose.dialog.clone() else {
+        panic!("the password is shown: {:?}", h.state.compose.dialog);
+    };
+    assert!(password.0.len() >= 16);
+    assert!(!format!("{password:?}").contains(password.0.as_str()));
+    let records = h.sending.outbox_store.records().expect("records");
+    assert_eq!(records.len(), 1);
+    let msg = mail_parser::MessageParser::default()
+        .parse(&records[0].bytes)
+        .expect("parses");
+    use mail_parser::MimeHeaders;
+    let names: Vec<_> = msg
+        .attachments()
+        .filter_map(|a| a.attachment_name())
+        .collect();
+    assert_eq!(names.len(), 1);
+    assert_ne!(
+        names[0], "compte-rendu.pdf",
+        "the file travels inside the archive"
+    );
+    assert!(!String::from_utf8_lossy(&records[0].bytes).contains(password.0.as_str()));
+    h.keys("enter");
+    assert!(h.state.compose.dialog.is_none());
+    assert_eq!(h.state.screen, crate::app::state::Screen::Mailbox);
+}
