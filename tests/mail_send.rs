@@ -370,6 +370,7 @@ fn an_oversized_message_is_refused_before_sending() {
 /// Not a test of its own: the child process of the crash test. Without
 /// its environment it does nothing.
 #[test]
+#[ignore = "the crash test's child process; it runs it itself"]
 fn child_process() {
     let (Ok(dir), Ok(args)) = (std::env::var(CHILD_DIR), std::env::var(CHILD_ARGS)) else {
         return;
@@ -398,7 +399,12 @@ fn sigkill_at_each_point_then_restart_delivers_exactly_once() {
         ])
         .unwrap();
         let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_process", "--nocapture"])
+            .args([
+                "--exact",
+                "child_process",
+                "--include-ignored",
+                "--nocapture",
+            ])
             .env(CHILD_DIR, &alice.root)
             .env(CHILD_ARGS, &args)
             .env(cachet::mail::outbox::fault::FAULT_ENV, point)

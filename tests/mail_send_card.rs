@@ -64,7 +64,11 @@ fn the_binary_sends_with_the_profile_opened_by_the_card() {
     };
     let vpcd = format!("127.0.0.1:{}", stack.port("VPCD_PORT"));
     let pki = pki::ensure(&stack.path("PKI_DIR")).unwrap();
-    let _card = VpcdCard::insert(&vpcd, Simulator::new(&pki, CardKind::Cps3Contact, "1234"))
+    // The previous test of the slot group may have just pulled its card:
+    // pcscd polls presence every 400 ms, let it see the reader empty first
+    // (else it reports that removal in the middle of our first command).
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let card = VpcdCard::insert(&vpcd, Simulator::new(&pki, CardKind::Cps3Contact, "1234"))
         .expect("card inserted");
     // The settings (account, password file) of the in-process helper.
     let settings = Profile::new(&stack, "ALICE_USER");
@@ -96,4 +100,8 @@ fn the_binary_sends_with_the_profile_opened_by_the_card() {
     assert!(out.contains(&id), "{out}");
     let (code, _, err) = cachet(dir.path(), &config, &["audit", "verify"], "");
     assert_eq!(code, 0, "{err}");
+    card.remove().unwrap();
+    // pcscd polls presence every 400 ms: let it see the reader empty before
+    // the next test of the slot group inserts its card.
+    std::thread::sleep(std::time::Duration::from_secs(2));
 }

@@ -1,7 +1,7 @@
 //! Effects and results of composing and sending: completion, attachments,
 //! drafts, the trust-space check, the outbox and read receipts.
 //!
-//! Grouped in one enum each ([`MailEffect`], [`MailMsg`]) so the runtime and
+//! Grouped in one enum each ([`ComposeEffect`], [`ComposeMsg`]) so the runtime and
 //! `update` route them with one arm; [`super::mail_service`] performs them,
 //! the same code for the runtime and the headless harness.
 
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 #[derive(Debug)]
-pub enum MailEffect {
+pub enum ComposeEffect {
     /// Addresses for the recipient being typed: the directory and the
     /// addresses already used.
     Complete {
@@ -103,7 +103,7 @@ impl PartialEq for ShownOnce {
 }
 
 #[derive(Debug, Clone)]
-pub enum MailMsg {
+pub enum ComposeMsg {
     Completions {
         generation: u64,
         items: Vec<Suggestion>,

@@ -7,7 +7,9 @@
 //! Nothing here logs or audits content: audit entries name the action, the
 //! Message-ID and counts.
 
-use super::mail_effects::{AttachedFile, MailEffect, MailMsg, Queued, ReceiptToSend, Suggestion};
+use super::mail_effects::{
+    AttachedFile, ComposeEffect, ComposeMsg, Queued, ReceiptToSend, Suggestion,
+};
 use super::session_store::SessionStore;
 use crate::audit::{Action, AuditEvent, Outcome, Target};
 use crate::mail::compose::{Attachment, Mailbox};
@@ -81,69 +83,69 @@ pub fn offline_outbox<S: crate::mail::outbox::OutboxStore + 'static>(store: S) -
 }
 
 /// Runs one effect; `now` is the wall clock in seconds.
-pub async fn perform(effect: MailEffect, ctx: &MailContext, now: i64) -> Vec<MailMsg> {
+pub async fn perform(effect: ComposeEffect, ctx: &MailContext, now: i64) -> Vec<ComposeMsg> {
     match effect {
-        MailEffect::Complete { prefix, generation } => vec![MailMsg::Completions {
+        ComposeEffect::Complete { prefix, generation } => vec![ComposeMsg::Completions {
             generation,
             items: complete(ctx, &prefix).await,
         }],
-        MailEffect::CompletePath { prefix, generation } => {
+        ComposeEffect::CompletePath { prefix, generation } => {
             let items = tokio::task::spawn_blocking(move || complete_path(&prefix))
                 .await
                 .unwrap_or_default();
-            vec![MailMsg::PathCompletions { generation, items }]
+            vec![ComposeMsg::PathCompletions { generation, items }]
         }
-        MailEffect::Attach { path, as_xdm } => {
+        ComposeEffect::Attach { path, as_xdm } => {
             let test_profile = ctx.test_profile;
             let result = tokio::task::spawn_blocking(move || attach(&path, as_xdm, test_profile))
                 .await
                 .unwrap_or_else(|e| Err(e.to_string()));
-            vec![MailMsg::Attached(result)]
+            vec![ComposeMsg::Attached(result)]
         }
-        MailEffect::CheckTrust {
+        ComposeEffect::CheckTrust {
             recipients,
             generation,
-        } => vec![MailMsg::TrustChecked {
+        } => vec![ComposeMsg::TrustChecked {
             generation,
             outside: outside_trust_space(ctx, &recipients).await,
         }],
-        MailEffect::Send {
+        ComposeEffect::Send {
             draft,
             signature,
             protect,
             draft_id,
         } => {
             let result = send(ctx, &draft, signature, protect, draft_id, now).await;
-            let mut out = vec![MailMsg::Queued(result)];
+            let mut out = vec![ComposeMsg::Queued(result)];
             out.extend(pass(ctx, now).await);
             out
         }
-        MailEffect::SaveDraft { id, draft, .. } => {
+        ComposeEffect::SaveDraft { id, draft, .. } => {
             let Some(store) = ctx.store() else {
-                return vec![MailMsg::DraftFailed("no open profile".into())];
+                return vec![ComposeMsg::DraftFailed("no open profile".into())];
             };
             match store
                 .call_async(move |s| s.save_draft(id, draft.as_ref()))
                 .await
             {
-                Ok(Ok(id)) => vec![MailMsg::DraftSaved { id }],
-                Ok(Err(e)) => vec![MailMsg::DraftFailed(e.to_string())],
-                Err(e) => vec![MailMsg::DraftFailed(e.to_string())],
+                Ok(Ok(id)) => vec![ComposeMsg::DraftSaved { id }],
+                Ok(Err(e)) => vec![ComposeMsg::DraftFailed(e.to_string())],
+                Err(e) => vec![ComposeMsg::DraftFailed(e.to_string())],
             }
         }
-        MailEffect::LoadDrafts => vec![MailMsg::Drafts(drafts(ctx).await)],
-        MailEffect::DeleteDraft { id } => {
+        ComposeEffect::LoadDrafts => vec![ComposeMsg::Drafts(drafts(ctx).await)],
+        ComposeEffect::DeleteDraft { id } => {
             if let Some(store) = ctx.store() {
                 let _ = store.call_async(move |s| s.remove_draft(id)).await;
             }
-            vec![MailMsg::Drafts(drafts(ctx).await)]
+            vec![ComposeMsg::Drafts(drafts(ctx).await)]
         }
-        MailEffect::ListOutbox => {
+        ComposeEffect::ListOutbox => {
             let mut out = vec![list(ctx).await];
             out.extend(tracked(ctx).await);
             out
         }
-        MailEffect::RetryOutbox { message_id } => {
+        ComposeEffect::RetryOutbox { message_id } => {
             let Some(outbox) = &ctx.outbox else {
                 return Vec::new();
             };
@@ -158,12 +160,12 @@ pub async fn perform(effect: MailEffect, ctx: &MailContext, now: i64) -> Vec<Mai
             .await;
             let mut out = Vec::new();
             if let Err(e) = result {
-                out.push(MailMsg::OutboxFailed(e.to_string()));
+                out.push(ComposeMsg::OutboxFailed(e.to_string()));
             }
             out.extend(pass(ctx, now).await);
             out
         }
-        MailEffect::CancelOutbox { message_id } => {
+        ComposeEffect::CancelOutbox { message_id } => {
             let Some(outbox) = &ctx.outbox else {
                 return Vec::new();
             };
@@ -178,15 +180,15 @@ pub async fn perform(effect: MailEffect, ctx: &MailContext, now: i64) -> Vec<Mai
             .await;
             let mut out = Vec::new();
             if let Err(e) = result {
-                out.push(MailMsg::OutboxFailed(e.to_string()));
+                out.push(ComposeMsg::OutboxFailed(e.to_string()));
             }
             out.push(list(ctx).await);
             out
         }
-        MailEffect::ProcessOutbox => pass(ctx, now).await,
-        MailEffect::SendReceipt { receipt } => {
+        ComposeEffect::ProcessOutbox => pass(ctx, now).await,
+        ComposeEffect::SendReceipt { receipt } => {
             let result = send_receipt(ctx, &receipt, now).await;
-            let mut out = vec![MailMsg::ReceiptQueued(result)];
+            let mut out = vec![ComposeMsg::ReceiptQueued(result)];
             out.extend(pass(ctx, now).await);
             out
         }
@@ -196,25 +198,25 @@ pub async fn perform(effect: MailEffect, ctx: &MailContext, now: i64) -> Vec<Mai
 /// Runs an effect as a task; its results come back as messages. The
 /// lock's draft is saved before this returns, so the key is dropped after.
 pub fn spawn(
-    effect: MailEffect,
+    effect: ComposeEffect,
     ctx: MailContext,
     tx: &tokio::sync::mpsc::UnboundedSender<super::msg::Msg>,
 ) {
     let tx = tx.clone();
-    if let MailEffect::SaveDraft {
+    if let ComposeEffect::SaveDraft {
         id,
         draft,
         on_lock: true,
     } = &effect
     {
         let msg = tokio::task::block_in_place(|| save_draft_blocking(&ctx, *id, draft));
-        let _ = tx.send(super::msg::Msg::Mail(msg));
+        let _ = tx.send(super::msg::Msg::Compose(msg));
         return;
     }
     tokio::spawn(async move {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         for msg in perform(effect, &ctx, now).await {
-            let _ = tx.send(super::msg::Msg::Mail(msg));
+            let _ = tx.send(super::msg::Msg::Compose(msg));
         }
     });
 }
@@ -235,8 +237,8 @@ pub fn spawn_timer(
         loop {
             interval.tick().await;
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            for msg in perform(MailEffect::ProcessOutbox, &ctx, now).await {
-                if tx.send(super::msg::Msg::Mail(msg)).is_err() {
+            for msg in perform(ComposeEffect::ProcessOutbox, &ctx, now).await {
+                if tx.send(super::msg::Msg::Compose(msg)).is_err() {
                     return;
                 }
             }
@@ -245,15 +247,15 @@ pub fn spawn_timer(
 }
 
 /// Saves a draft and waits for it: the lock calls this before the key goes.
-pub fn save_draft_blocking(ctx: &MailContext, id: Option<u64>, draft: &StoredDraft) -> MailMsg {
+pub fn save_draft_blocking(ctx: &MailContext, id: Option<u64>, draft: &StoredDraft) -> ComposeMsg {
     let Some(store) = ctx.store() else {
-        return MailMsg::DraftFailed("no open profile".into());
+        return ComposeMsg::DraftFailed("no open profile".into());
     };
     let draft = draft.clone();
     match store.call(move |s| s.save_draft(id, &draft)) {
-        Ok(Ok(id)) => MailMsg::DraftSaved { id },
-        Ok(Err(e)) => MailMsg::DraftFailed(e.to_string()),
-        Err(e) => MailMsg::DraftFailed(e.to_string()),
+        Ok(Ok(id)) => ComposeMsg::DraftSaved { id },
+        Ok(Err(e)) => ComposeMsg::DraftFailed(e.to_string()),
+        Err(e) => ComposeMsg::DraftFailed(e.to_string()),
     }
 }
 
@@ -268,20 +270,20 @@ async fn drafts(ctx: &MailContext) -> Result<Vec<(u64, StoredDraft)>, String> {
     }
 }
 
-async fn list(ctx: &MailContext) -> MailMsg {
+async fn list(ctx: &MailContext) -> ComposeMsg {
     match &ctx.outbox {
-        Some(outbox) => MailMsg::Outbox(outbox.list().await.map_err(|e| e.to_string())),
-        None => MailMsg::Outbox(Ok(Vec::new())),
+        Some(outbox) => ComposeMsg::Outbox(outbox.list().await.map_err(|e| e.to_string())),
+        None => ComposeMsg::Outbox(Ok(Vec::new())),
     }
 }
 
 /// The receipt / delivery status of the messages sent, from the sent log.
-async fn tracked(ctx: &MailContext) -> Vec<MailMsg> {
+async fn tracked(ctx: &MailContext) -> Vec<ComposeMsg> {
     let Some(store) = ctx.store() else {
         return Vec::new();
     };
     match crate::mail::outbox::SentLog::new(store).list().await {
-        Ok(sent) => vec![MailMsg::Tracked(
+        Ok(sent) => vec![ComposeMsg::Tracked(
             sent.into_iter().map(|m| (m.message_id, m.status)).collect(),
         )],
         Err(e) => {
@@ -292,7 +294,7 @@ async fn tracked(ctx: &MailContext) -> Vec<MailMsg> {
 }
 
 /// One pass over what is due, each acceptance audited, then the new list.
-async fn pass(ctx: &MailContext, now: i64) -> Vec<MailMsg> {
+async fn pass(ctx: &MailContext, now: i64) -> Vec<ComposeMsg> {
     let Some(outbox) = &ctx.outbox else {
         return Vec::new();
     };

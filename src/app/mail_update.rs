@@ -1,47 +1,70 @@
-//! Where each [`MailMsg`] goes: the composer, the outbox screen, the
-//! receipt prompt. Kept apart from `update.rs` so that file only routes.
+//! Routes answers from the mail source to the screen that asked.
 
 use super::i18n::T;
-use super::mail_effects::MailMsg;
+use super::mail_msg::{ActionKind, MailEvent};
 use super::msg::Effect;
 use super::state::{Level, Notification, State};
-use crate::ui::screens::{compose, outbox};
-use std::time::Instant;
+use crate::ui::screens::{mailbox, reader};
 
-pub fn on_mail(state: &mut State, msg: MailMsg, now: Instant) -> Vec<Effect> {
-    match msg {
-        MailMsg::Completions { generation, items } => {
-            compose::on_completions(state, generation, items)
-        }
-        MailMsg::PathCompletions { generation, items } => {
-            compose::on_path_completions(state, generation, items)
-        }
-        MailMsg::Attached(result) => compose::on_attached(state, result, now),
-        MailMsg::TrustChecked {
+pub fn on_event(state: &mut State, event: MailEvent) -> Vec<Effect> {
+    match event {
+        MailEvent::Folders { result, offline } => mailbox::on_folders(state, result, offline),
+        MailEvent::Listed {
             generation,
-            outside,
-        } => return compose::on_trust_checked(state, generation, outside),
-        MailMsg::Queued(result) => return compose::on_queued(state, result),
-        MailMsg::DraftSaved { id } => compose::on_draft_saved(state, id),
-        MailMsg::DraftFailed(reason) => state
-            .notify(Notification::new(Level::Error, T::ComposeDraftFailed).arg("reason", reason)),
-        MailMsg::Drafts(Ok(drafts)) => {
-            compose::on_drafts(state, &drafts);
-            outbox::on_drafts(state, drafts);
+            result,
+            offline,
+        } => {
+            mailbox::on_listed(state, generation, result, offline);
+            Vec::new()
         }
-        MailMsg::Drafts(Err(reason)) => state
-            .notify(Notification::new(Level::Error, T::ComposeDraftFailed).arg("reason", reason)),
-        MailMsg::Outbox(result) => outbox::on_entries(state, result),
-        MailMsg::Tracked(statuses) => state.outbox.tracked = statuses,
-        MailMsg::OutboxFailed(reason) => {
-            state.notify(Notification::new(Level::Error, T::OutboxFailed).arg("reason", reason))
+        MailEvent::Rows { generation, result } => {
+            mailbox::on_rows(state, generation, result);
+            Vec::new()
         }
-        MailMsg::ReceiptQueued(Ok(_)) => {
-            state.notify(Notification::new(Level::Info, T::ReceiptQueued))
+        MailEvent::Opened { generation, result } => {
+            reader::on_opened(state, generation, result);
+            Vec::new()
         }
-        MailMsg::ReceiptQueued(Err(reason)) => {
-            state.notify(Notification::new(Level::Error, T::ReceiptFailed).arg("reason", reason))
+        MailEvent::ActionDone { kind, result } => match result {
+            Ok(_) if kind == ActionKind::Flags => Vec::new(),
+            Ok(count) => {
+                if kind == ActionKind::Expunge {
+                    state.notify(
+                        Notification::new(Level::Info, T::NotifyExpunged)
+                            .arg("count", count.to_string()),
+                    );
+                }
+                let mut effects = vec![Effect::LoadFolders];
+                effects.extend(mailbox::reload(state));
+                effects
+            }
+            Err(error) => {
+                mailbox::mail_error(state, &error);
+                // The local change may be wrong: show the source's truth again.
+                let mut effects = vec![Effect::LoadFolders];
+                effects.extend(mailbox::reload(state));
+                effects
+            }
+        },
+        MailEvent::Searched { generation, result } => {
+            mailbox::actions::on_searched(state, generation, result);
+            Vec::new()
+        }
+        MailEvent::Saved { result } => {
+            reader::attachments::on_saved(state, result);
+            Vec::new()
+        }
+        MailEvent::Viewed { result } => {
+            reader::attachments::on_viewed(state, result);
+            Vec::new()
+        }
+        MailEvent::XdmListed { generation, result } => {
+            reader::attachments::on_xdm_listed(state, generation, result);
+            Vec::new()
+        }
+        MailEvent::XdmDocument { generation, result } => {
+            reader::attachments::on_xdm_document(state, generation, result);
+            Vec::new()
         }
     }
-    Vec::new()
 }

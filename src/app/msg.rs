@@ -8,7 +8,6 @@
 use super::command::Command;
 use super::keys::KeyPress;
 use super::state::Notification;
-use crate::domain::mailbox::{Flags, FolderInfo, ListQuery, MessageId, MessageRow, OpenedMessage};
 use crate::domain::text::RichText;
 use crate::records::backend::{DocumentEntry, DocumentQuery};
 use std::time::{Duration, Instant};
@@ -35,15 +34,8 @@ pub enum Msg {
     Tick(Instant),
     Notify(Notification),
     Progress(Option<Progress>),
-    Folders(Vec<FolderInfo>),
-    FolderLoaded {
-        generation: u64,
-        rows: Vec<MessageRow>,
-    },
-    MessageOpened {
-        generation: u64,
-        message: Option<Box<OpenedMessage>>,
-    },
+    /// Answers from the mail source (mailbox and reader).
+    Mail(super::mail_msg::MailEvent),
     EditorFinished(Result<String, String>),
     /// The card accepted the PIN (the demo's simulated card for now).
     Unlocked,
@@ -71,7 +63,7 @@ pub enum Msg {
         result: Result<(String, RichText), String>,
     },
     /// Composing, drafts, the outbox, read receipts.
-    Mail(super::mail_effects::MailMsg),
+    Compose(super::mail_effects::ComposeMsg),
 }
 
 /// Background work shown as a gauge in the status bar.
@@ -90,19 +82,10 @@ pub use crate::card::Pin;
 pub enum Effect {
     Quit,
     Suspend,
+    /// Folders and their counts from the mail source.
     LoadFolders,
-    LoadFolder {
-        query: ListQuery,
-        generation: u64,
-    },
-    OpenMessage {
-        id: MessageId,
-        generation: u64,
-    },
-    SetFlags {
-        id: MessageId,
-        flags: Flags,
-    },
+    /// Work for the mail source (list, rows, open, actions, search).
+    Mail(super::mail_msg::MailEffect),
     /// Hand the terminal to `$EDITOR` on this text, then take it back.
     EditText {
         initial: String,
@@ -137,5 +120,5 @@ pub enum Effect {
         generation: u64,
     },
     /// Composing, drafts, the outbox, read receipts.
-    Mail(super::mail_effects::MailEffect),
+    Compose(super::mail_effects::ComposeEffect),
 }

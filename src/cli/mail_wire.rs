@@ -305,3 +305,58 @@ pub fn exit_code(e: &Error) -> u8 {
         e => e.kind().exit_code(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(smtp: &str) -> Settings {
+        let text = format!(
+            "[[account]]\nname = \"a\"\naddress = \"alice@cabinet.mssante.fr\"\n[account.imap]\nhost = \"imap.test\"\nport = 993\ntls = \"implicit\"\nauth = \"card\"\n{smtp}"
+        );
+        Settings::parse(&text, "config.toml").unwrap()
+    }
+
+    #[test]
+    fn smtp_settings_follow_the_account() {
+        let s = settings(
+            "[account.smtp]\nhost = \"smtp.test\"\nport = 587\ntls = \"starttls\"\nauth = \"password\"\nuser = \"alice\"\npassword_command = \"pass smtp\"\n",
+        );
+        let smtp = smtp_settings(&s.accounts[0]).unwrap().unwrap();
+        assert_eq!((smtp.host.as_str(), smtp.port), ("smtp.test", 587));
+        assert_eq!(smtp.security, Security::StartTls);
+        assert_eq!(smtp.hello_name, "cabinet.mssante.fr");
+        assert!(matches!(
+            smtp.auth,
+            SmtpAuth::Password { ref user, secret: PasswordSource::Command(ref c) }
+                if user == "alice" && c == "pass smtp"
+        ));
+        let s = settings(
+            "[account.smtp]\nhost = \"smtp.test\"\nport = 465\ntls = \"implicit\"\nauth = \"card\"\n",
+        );
+        let smtp = smtp_settings(&s.accounts[0]).unwrap().unwrap();
+        assert!(matches!(smtp.auth, SmtpAuth::Certificate));
+        assert_eq!(smtp.security, Security::ImplicitTls);
+        assert!(smtp_settings(&settings("").accounts[0]).unwrap().is_none());
+    }
+
+    #[test]
+    fn listing_needs_no_smtp_but_sending_does() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["cachet", "outbox", "--json"]).unwrap();
+        let Some(crate::cli::Commands::Outbox(a)) = cli.command else {
+            unreachable!()
+        };
+        assert!(!needs_smtp(&MailCommand::Outbox(a)));
+        let cli = crate::cli::Cli::try_parse_from(["cachet", "outbox", "--flush"]).unwrap();
+        let Some(crate::cli::Commands::Outbox(a)) = cli.command else {
+            unreachable!()
+        };
+        assert!(needs_smtp(&MailCommand::Outbox(a)));
+        assert_eq!(exit_code(&Error::NoAccount), exit::USAGE);
+        assert!(matches!(
+            account(&Settings::default(), None),
+            Err(Error::NoAccount)
+        ));
+    }
+}

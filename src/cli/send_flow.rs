@@ -229,7 +229,9 @@ pub fn report(
         }
         Some(Outcome::Deferred { reason, .. } | Outcome::Unverified { reason, .. }) => (
             exit::NETWORK,
-            format!("The message <{id}> stays in the outbox and will be retried: {reason}."),
+            format!(
+                "The message <{id}> stays in the outbox: {reason}. Send it later with `cachet outbox --flush`."
+            ),
             true,
         ),
         Some(Outcome::Failed {

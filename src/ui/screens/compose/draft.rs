@@ -3,8 +3,8 @@
 
 use super::{ComposeState, Field, area_with, text_of};
 use crate::app::state::{Screen, State};
-use crate::domain::mailbox::OpenedMessage;
 use crate::mail::compose::{self, Attachment, Draft, Mailbox, MssHeaders, Original};
+use crate::ui::screens::reader::document::ReaderDoc;
 
 /// A draft in the store. Its `Debug` shows the shape, never the content.
 #[derive(Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -159,33 +159,29 @@ pub fn display(mailbox: &Mailbox) -> String {
     }
 }
 
-fn header<'a>(message: &'a OpenedMessage, name: &str) -> Option<&'a str> {
-    message
-        .all_headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
-fn ids(value: &str) -> Vec<String> {
-    value
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .map(|id| id.trim().trim_start_matches('<').trim_end_matches('>'))
-        .filter(|id| id.contains('@'))
-        .map(str::to_string)
+fn mailboxes(list: &[crate::domain::envelope::Address]) -> Vec<Mailbox> {
+    list.iter()
+        .filter_map(|a| Mailbox::new(a.name.as_deref(), &a.email).ok())
         .collect()
 }
 
+fn bare(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string()
+}
+
 /// What `mail::compose` needs of a message being answered.
-pub fn original_of(message: &OpenedMessage, date: String) -> Original {
-    let list = |text: &str| parse_recipients(text).unwrap_or_default();
+pub fn original_of(message: &ReaderDoc, date: String) -> Original {
+    let h = &message.headers;
     Original {
-        message_id: header(message, "message-id").and_then(|v| ids(v).into_iter().next()),
-        references: header(message, "references").map(ids).unwrap_or_default(),
-        from: list(&message.from).into_iter().next(),
-        reply_to: header(message, "reply-to").map(list).unwrap_or_default(),
-        to: list(&message.to),
-        cc: list(&message.cc),
+        message_id: h.message_id.as_deref().map(bare),
+        references: h.references.iter().map(|r| bare(r)).collect(),
+        from: mailboxes(&h.from).into_iter().next(),
+        reply_to: mailboxes(&h.reply_to),
+        to: mailboxes(&h.to),
+        cc: mailboxes(&h.cc),
         subject: message.subject.clone(),
         date,
         text: message.body.to_plain_string(72),
@@ -205,10 +201,13 @@ pub fn answer(state: &mut State, kind: ReplyKind) {
     let Some(message) = state.reader.message.as_deref() else {
         return;
     };
-    let date = time::OffsetDateTime::from_unix_timestamp(message.date)
-        .map(|t| {
+    let date = message
+        .headers
+        .date
+        .map(|d| {
+            let t = d.to_offset_datetime();
             format!(
-                "{:02}/{:02}/{} {:02}:{:02} UTC",
+                "{:02}/{:02}/{} {:02}:{:02}",
                 t.day(),
                 u8::from(t.month()),
                 t.year(),

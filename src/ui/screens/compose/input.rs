@@ -7,7 +7,7 @@ use super::send;
 use super::{ComposeState, Field, area_with, changed, text_of};
 use crate::app::keymap::Resolution;
 use crate::app::keys::{Key, KeyPress};
-use crate::app::mail_effects::{MailEffect, Suggestion};
+use crate::app::mail_effects::{ComposeEffect, Suggestion};
 use crate::app::msg::Effect;
 use crate::app::state::{Screen, State};
 use ratatui_textarea::{Input, Key as TaKey, TextArea};
@@ -125,7 +125,7 @@ fn ask_completion(state: &mut State) -> Vec<Effect> {
     }
     let generation = state.generation();
     state.compose.completion_pending = Some(generation);
-    vec![Effect::Mail(MailEffect::Complete {
+    vec![Effect::Compose(ComposeEffect::Complete {
         prefix: token,
         generation,
     })]
@@ -212,7 +212,7 @@ fn path_prompt_key(state: &mut State, key: &KeyPress) -> Vec<Effect> {
             let as_xdm = prompt.xdm;
             state.compose.path_prompt = None;
             if !path.is_empty() {
-                return vec![Effect::Mail(MailEffect::Attach {
+                return vec![Effect::Compose(ComposeEffect::Attach {
                     path: expand_home(&path),
                     as_xdm,
                 })];
@@ -249,7 +249,7 @@ fn ask_paths(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     prompt.pending = Some(generation);
-    vec![Effect::Mail(MailEffect::CompletePath {
+    vec![Effect::Compose(ComposeEffect::CompletePath {
         prefix: text_of(&prompt.input),
         generation,
     })]

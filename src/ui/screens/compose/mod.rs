@@ -20,7 +20,7 @@ pub use send::{on_queued, on_trust_checked};
 
 use crate::app::command::ComposeCmd;
 use crate::app::i18n::T;
-use crate::app::mail_effects::{AttachedFile, MailEffect, ShownOnce, Suggestion};
+use crate::app::mail_effects::{AttachedFile, ComposeEffect, ShownOnce, Suggestion};
 use crate::app::msg::Effect;
 use crate::app::state::{Level, Notification, Screen, State};
 use crate::mail::compose::{Attachment, MssHeaders};
@@ -317,7 +317,7 @@ pub fn save(state: &mut State, on_lock: bool) -> Vec<Effect> {
         return Vec::new();
     }
     state.compose.changed_at = None;
-    vec![Effect::Mail(MailEffect::SaveDraft {
+    vec![Effect::Compose(ComposeEffect::SaveDraft {
         id: state.compose.draft_id,
         draft: Box::new(StoredDraft::from_state(&state.compose)),
         on_lock,
@@ -351,7 +351,7 @@ pub fn on_unlock(state: &mut State) -> Vec<Effect> {
     if !state.compose.restore_after_unlock {
         return Vec::new();
     }
-    vec![Effect::Mail(MailEffect::LoadDrafts)]
+    vec![Effect::Compose(ComposeEffect::LoadDrafts)]
 }
 
 pub fn on_draft_saved(state: &mut State, id: u64) {

@@ -6,7 +6,7 @@
 use super::{Dialog, StoredDraft};
 use crate::app::i18n::T;
 use crate::app::keys::{Key, KeyPress};
-use crate::app::mail_effects::{MailEffect, Queued};
+use crate::app::mail_effects::{ComposeEffect, Queued};
 use crate::app::msg::Effect;
 use crate::app::state::{Level, Notification, State};
 
@@ -31,7 +31,7 @@ pub fn start(state: &mut State) -> Vec<Effect> {
     let generation = state.generation();
     state.compose.completion = None;
     state.compose.dialog = Some(Dialog::Checking { generation });
-    vec![Effect::Mail(MailEffect::CheckTrust {
+    vec![Effect::Compose(ComposeEffect::CheckTrust {
         recipients: recipients.into_iter().map(|m| m.email).collect(),
         generation,
     })]
@@ -53,7 +53,7 @@ pub fn on_trust_checked(state: &mut State, generation: u64, outside: Vec<String>
 fn queue(state: &mut State, protect: bool) -> Vec<Effect> {
     state.compose.dialog = Some(Dialog::Queueing);
     let signature = state.compose.account().and_then(|a| a.signature.clone());
-    vec![Effect::Mail(MailEffect::Send {
+    vec![Effect::Compose(ComposeEffect::Send {
         draft: Box::new(StoredDraft::from_state(&state.compose)),
         signature,
         protect,
@@ -97,7 +97,7 @@ pub fn on_queued(state: &mut State, result: Result<Queued, String>) -> Vec<Effec
                     state.back();
                 }
             }
-            vec![Effect::Mail(MailEffect::ListOutbox)]
+            vec![Effect::Compose(ComposeEffect::ListOutbox)]
         }
         Err(reason) => {
             state.compose.dialog = None;

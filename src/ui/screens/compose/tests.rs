@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::app::keys::KeyPress;
-use crate::app::mail_effects::{MailMsg, Queued, ShownOnce, Suggestion};
+use crate::app::mail_effects::{ComposeMsg, Queued, ShownOnce, Suggestion};
 use crate::app::msg::Msg;
 use crate::app::testing::Harness;
 
@@ -138,16 +138,16 @@ fn completion_answers_for_older_prefixes_are_dropped_and_enter_accepts() {
     type_text(&mut h, "bob@x.test, d");
     let effects = on_key(&mut h.state, &KeyPress::ch('u'), h.clock).unwrap_or_default();
     assert!(
-        matches!(effects.as_slice(), [Effect::Mail(MailEffect::Complete { prefix, .. })] if prefix == "du"),
+        matches!(effects.as_slice(), [Effect::Compose(ComposeEffect::Complete { prefix, .. })] if prefix == "du"),
         "two letters ask for completion: {effects:?}"
     );
     let pending = h.state.compose.completion_pending;
-    h.send(Msg::Mail(MailMsg::Completions {
+    h.send(Msg::Compose(ComposeMsg::Completions {
         generation: 0,
         items: suggestions(),
     }));
     assert!(h.state.compose.completion.is_none(), "stale answer dropped");
-    h.send(Msg::Mail(MailMsg::Completions {
+    h.send(Msg::Compose(ComposeMsg::Completions {
         generation: pending.unwrap_or_default(),
         items: suggestions(),
     }));
@@ -211,7 +211,7 @@ fn send_refuses_bad_addresses_and_cancel_closes_the_warning() {
 fn a_queued_message_with_a_password_shows_it_until_enter() {
     let mut h = Harness::demo(crate::app::i18n::Lang::Fr, 80, 24);
     h.keys("m");
-    h.send(Msg::Mail(MailMsg::Queued(Ok(Queued {
+    h.send(Msg::Compose(ComposeMsg::Queued(Ok(Queued {
         message_id: "1@x.test".into(),
         password: Some(ShownOnce(zeroize::Zeroizing::new("secret-pw".into()))),
     }))));

@@ -8,7 +8,7 @@ pub mod view;
 use crate::app::command::{ListCmd, OutboxCmd};
 use crate::app::i18n::T;
 use crate::app::keys::{Key, KeyPress};
-use crate::app::mail_effects::MailEffect;
+use crate::app::mail_effects::ComposeEffect;
 use crate::app::msg::Effect;
 use crate::app::state::{Level, Notification, Screen, State};
 use crate::mail::outbox::{OutboxEntry, OutboxState};
@@ -65,8 +65,8 @@ pub fn open(state: &mut State, pane: Pane) -> Vec<Effect> {
 
 fn refresh(state: &State) -> Vec<Effect> {
     match state.outbox.pane {
-        Pane::Queue => vec![Effect::Mail(MailEffect::ListOutbox)],
-        Pane::Drafts => vec![Effect::Mail(MailEffect::LoadDrafts)],
+        Pane::Queue => vec![Effect::Compose(ComposeEffect::ListOutbox)],
+        Pane::Drafts => vec![Effect::Compose(ComposeEffect::LoadDrafts)],
     }
 }
 
@@ -128,14 +128,14 @@ pub fn on_command(state: &mut State, command: OutboxCmd) -> Vec<Effect> {
             };
             return open(state, pane);
         }
-        OutboxCmd::SendNow => return vec![Effect::Mail(MailEffect::ProcessOutbox)],
+        OutboxCmd::SendNow => return vec![Effect::Compose(ComposeEffect::ProcessOutbox)],
         OutboxCmd::Retry => {
             if let Some(entry) = selected_entry(state) {
                 if matches!(
                     entry.state,
                     OutboxState::Failed { .. } | OutboxState::Queued
                 ) {
-                    return vec![Effect::Mail(MailEffect::RetryOutbox {
+                    return vec![Effect::Compose(ComposeEffect::RetryOutbox {
                         message_id: entry.message_id.clone(),
                     })];
                 }
@@ -180,11 +180,11 @@ pub fn on_key(state: &mut State, key: &KeyPress) -> Option<Vec<Effect>> {
     }
     Some(match confirm {
         Confirm::Cancel { message_id } => {
-            vec![Effect::Mail(MailEffect::CancelOutbox { message_id })]
+            vec![Effect::Compose(ComposeEffect::CancelOutbox { message_id })]
         }
         Confirm::DeleteDraft { id } => {
             state.outbox.drafts.retain(|(d, _)| *d != id);
-            vec![Effect::Mail(MailEffect::DeleteDraft { id })]
+            vec![Effect::Compose(ComposeEffect::DeleteDraft { id })]
         }
     })
 }

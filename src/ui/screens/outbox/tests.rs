@@ -1,7 +1,7 @@
 //! The outbox screen: snapshots and its commands.
 
 use super::*;
-use crate::app::mail_effects::MailMsg;
+use crate::app::mail_effects::ComposeMsg;
 use crate::app::msg::Msg;
 use crate::app::testing::{Harness, NOW};
 
@@ -48,7 +48,7 @@ fn entries() -> Vec<OutboxEntry> {
 
 fn with_entries(h: &mut Harness) {
     h.keys("g o");
-    h.send(Msg::Mail(MailMsg::Outbox(Ok(entries()))));
+    h.send(Msg::Compose(ComposeMsg::Outbox(Ok(entries()))));
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn cancel_asks_first_and_retry_goes_to_the_outbox() {
     h.keys("k");
     let effects = on_command(&mut h.state, crate::app::command::OutboxCmd::Retry);
     assert!(
-        matches!(effects.as_slice(), [Effect::Mail(MailEffect::RetryOutbox { message_id })] if message_id.starts_with("a2")),
+        matches!(effects.as_slice(), [Effect::Compose(ComposeEffect::RetryOutbox { message_id })] if message_id.starts_with("a2")),
         "{effects:?}"
     );
 }
@@ -123,7 +123,7 @@ fn drafts_pane_reopens_a_draft() {
     let mut h = Harness::demo(crate::app::i18n::Lang::Fr, 80, 24);
     h.keys("g b");
     assert_eq!(h.state.outbox.pane, Pane::Drafts);
-    h.send(Msg::Mail(MailMsg::Drafts(Ok(vec![(
+    h.send(Msg::Compose(ComposeMsg::Drafts(Ok(vec![(
         7,
         StoredDraft {
             to: "bob@x.test".into(),
@@ -145,7 +145,7 @@ fn drafts_pane_reopens_a_draft() {
 fn receipts_show_on_sent_messages() {
     let mut h = Harness::demo(crate::app::i18n::Lang::Fr, 80, 24);
     with_entries(&mut h);
-    h.send(Msg::Mail(MailMsg::Tracked(vec![(
+    h.send(Msg::Compose(ComposeMsg::Tracked(vec![(
         "a3@cabinet-exemple.mssante.test".into(),
         crate::mail::mdn::TrackedStatus::Read,
     )])));

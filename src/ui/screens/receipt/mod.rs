@@ -8,11 +8,10 @@
 pub mod view;
 
 use crate::app::keys::{Key, KeyPress};
-use crate::app::mail_effects::{MailEffect, ReceiptToSend};
+use crate::app::mail_effects::{ComposeEffect, ReceiptToSend};
 use crate::app::msg::Effect;
 use crate::app::state::{Screen, State};
 use crate::mail::mdn::{AskReason, ReceiptDecision, ReceiptRequest, decide};
-use crate::ui::screens::compose::parse_recipients;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptPrompt {
@@ -28,24 +27,16 @@ pub struct ReceiptState {
     pub answered: Vec<String>,
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 /// Called when a message was opened: asks about its receipt request.
 pub fn offer(state: &mut State) {
     state.receipt.prompt = None;
     let Some(message) = state.reader.message.as_deref() else {
         return;
     };
-    let headers = &message.all_headers;
-    let Some(dnt) = header(headers, "disposition-notification-to") else {
-        return;
-    };
-    let Some(message_id) = header(headers, "message-id")
+    let headers = &message.headers;
+    let Some(message_id) = headers
+        .message_id
+        .as_deref()
         .map(|v| {
             v.trim()
                 .trim_start_matches('<')
@@ -57,17 +48,13 @@ pub fn offer(state: &mut State) {
         return;
     };
     let request = ReceiptRequest {
-        disposition_notification_to: parse_recipients(dnt)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| m.email)
+        disposition_notification_to: headers
+            .disposition_notification_to
+            .iter()
+            .map(|a| a.email.clone())
             .collect(),
-        return_path: header(headers, "return-path").map(str::to_string),
-        is_report: header(headers, "content-type").is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("multipart/report")
-        }),
+        return_path: headers.return_path.clone(),
+        is_report: message.is_report,
         already_answered: state.receipt.answered.contains(&message_id),
     };
     let (to, warning) = match decide(&request) {
@@ -115,7 +102,7 @@ pub fn on_key(state: &mut State, key: &KeyPress) -> Option<Vec<Effect>> {
         .answered
         .push(receipt.original_message_id.clone());
     if yes {
-        Some(vec![Effect::Mail(MailEffect::SendReceipt {
+        Some(vec![Effect::Compose(ComposeEffect::SendReceipt {
             receipt: Box::new(receipt),
         })])
     } else {

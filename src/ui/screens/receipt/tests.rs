@@ -2,42 +2,32 @@
 
 use super::*;
 use crate::app::testing::Harness;
-use crate::domain::mailbox::OpenedMessage;
-use crate::domain::text::RichText;
+use crate::domain::mailbox::{Bytes, MessageId, OpenedMessage};
+use crate::ui::screens::reader::document::{ReaderDoc, ReaderOptions, build};
 
-fn message(return_path: Option<&str>) -> OpenedMessage {
-    let mut headers = vec![
-        (
-            "Message-ID".to_string(),
-            "<m1@hopital-exemple.mssante.test>".to_string(),
-        ),
-        (
-            "Disposition-Notification-To".to_string(),
-            "Dr Bernard DURAND <bernard.durand@hopital-exemple.mssante.test>".to_string(),
-        ),
-    ];
+fn message(return_path: Option<&str>) -> ReaderDoc {
+    let mut raw = String::new();
     if let Some(rp) = return_path {
-        headers.push(("Return-Path".to_string(), rp.to_string()));
+        raw.push_str(&format!("Return-Path: {rp}\r\n"));
     }
-    OpenedMessage {
-        id: crate::domain::mailbox::MessageId(1),
-        from: "Dr Bernard DURAND <bernard.durand@hopital-exemple.mssante.test>".into(),
-        to: "alice.martin@cabinet-exemple.mssante.test".into(),
-        cc: String::new(),
-        date: crate::app::testing::NOW,
-        subject: "Résultats".into(),
-        attachments: Vec::new(),
-        receipt_requested: true,
-        all_headers: headers,
-        body: {
-            let mut body = RichText::default();
-            body.push_line(crate::domain::text::Line::plain("Bonjour"));
-            body
-        },
-    }
+    raw.push_str(
+        "From: Dr Bernard DURAND <bernard.durand@hopital-exemple.mssante.test>\r\n\
+         To: alice.martin@cabinet-exemple.mssante.test\r\n\
+         Subject: =?utf-8?q?R=C3=A9sultats?=\r\n\
+         Date: Wed, 18 Nov 2026 11:06:40 +0000\r\n\
+         Message-ID: <m1@hopital-exemple.mssante.test>\r\n\
+         Disposition-Notification-To: Dr Bernard DURAND <bernard.durand@hopital-exemple.mssante.test>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nBonjour\r\n",
+    );
+    let opened = OpenedMessage {
+        id: MessageId(1),
+        flags: Default::default(),
+        raw: Bytes::new(raw.into_bytes()),
+    };
+    build("INBOX", &opened, ReaderOptions::default()).expect("parses")
 }
 
-fn open(h: &mut Harness, m: OpenedMessage) {
+fn open(h: &mut Harness, m: ReaderDoc) {
     h.keys("enter");
     h.state.reader.message = Some(Box::new(m));
     offer(&mut h.state);
