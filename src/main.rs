@@ -40,13 +40,6 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 connectivity: Connectivity::Offline,
             };
             let mut services = Services::default();
-            if let Some(url) = settings.records.as_ref().and_then(|r| r.mhd_url.as_deref()) {
-                let client = cachet::records::mhd::MhdClient::with_webpki_roots(url)
-                    .map_err(|e| anyhow::anyhow!("[records] mhd_url: {e}"))?;
-                services.records = Some(Arc::new(
-                    cachet::app::records_service::RecordsService::Mhd(client),
-                ));
-            }
             // The session opens with the card: the login screen follows the
             // readers; without PC/SC it says so and the user can still quit.
             // Each practitioner's card opens (or creates) their own encrypted profile.
@@ -56,6 +49,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             services.store = Some(session_store.clone());
             let card_events = match cachet::card::CardHandle::spawn_pcsc(None) {
                 Ok(handle) => {
+                    services.records = records_service(&settings, Some(&handle))?;
                     let events = handle.subscribe();
                     services.card = Some(Arc::new(runtime::CardHandleSession {
                         handle,
@@ -65,6 +59,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 }
                 Err(error) => {
                     tracing::warn!("no PC/SC: {error}");
+                    services.records = records_service(&settings, None)?;
                     None
                 }
             };
@@ -404,7 +399,13 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             }
         }
         Some(Commands::Records(command)) => {
-            match cachet::cli::records::run(command, &mut std::io::stdout().lock()) {
+            let settings = load_settings(paths).ok();
+            match cachet::cli::records::run_with(
+                command,
+                settings.as_ref(),
+                None,
+                &mut std::io::stdout().lock(),
+            ) {
                 Ok(code) => Ok(code),
                 Err(error) => {
                     eprintln!("cachet: {}", error.message());
@@ -423,6 +424,39 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             Ok(exit::OK)
         }
     }
+}
+
+/// The shared-record backend of `[records]`: MHD, or the DMP with the card
+/// (the client is built once the card is there and its PIN verified).
+fn records_service(
+    settings: &Settings,
+    card: Option<&cachet::card::CardHandle>,
+) -> anyhow::Result<Option<Arc<cachet::app::records_service::RecordsService>>> {
+    use cachet::app::records_service::{DmpService, RecordsService};
+    use cachet::config::RecordsBackendKind;
+    let Some(records) = &settings.records else {
+        return Ok(None);
+    };
+    let service = match (records.backend(), card) {
+        (Some(RecordsBackendKind::Mhd), _) => {
+            let url = records.mhd_url.as_deref().unwrap_or_default();
+            let client = cachet::records::mhd::MhdClient::with_webpki_roots(url)
+                .map_err(|e| anyhow::anyhow!("[records] mhd_url: {e}"))?;
+            RecordsService::Mhd(client)
+        }
+        (Some(RecordsBackendKind::Dmp), Some(card)) => {
+            let Some(dmp) = records.dmp(&settings.trust) else {
+                return Ok(None);
+            };
+            RecordsService::Dmp(Box::new(DmpService::new(dmp, card.clone())))
+        }
+        (Some(RecordsBackendKind::Dmp), None) => {
+            tracing::warn!("the DMP needs the card, and PC/SC is not available");
+            return Ok(None);
+        }
+        (None, _) => return Ok(None),
+    };
+    Ok(Some(Arc::new(service)))
 }
 
 /// The Annuaire Santé API settings, when `[directory] fhir_url` is set; the

@@ -281,6 +281,7 @@ texts! {
     RecordsPatient = "records.patient",
     RecordsNoDocuments = "records.no_documents",
     RecordsLoading = "records.loading",
+    RecordsOffline = "records.offline",
     RecordsInvalidIns = "records.invalid_ins",
     RecordsReasonTooShort = "records.reason_too_short",
     RecordsFailed = "records.failed",

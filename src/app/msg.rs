@@ -57,10 +57,14 @@ pub enum Msg {
     RecordsListed {
         generation: u64,
         result: Result<Vec<DocumentEntry>, String>,
+        /// From the local cache: the server was out of reach.
+        offline: bool,
     },
     RecordOpened {
         generation: u64,
         result: Result<(String, RichText), String>,
+        /// From the local cache: the server was out of reach.
+        offline: bool,
     },
     /// Composing, drafts, the outbox, read receipts.
     Compose(super::mail_effects::ComposeMsg),
@@ -116,6 +120,8 @@ pub enum Effect {
     },
     OpenRecord {
         entry: Box<DocumentEntry>,
+        /// The patient of the list (the cache key).
+        patient: Option<crate::records::ins::Ins>,
         emergency: bool,
         generation: u64,
     },

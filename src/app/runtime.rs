@@ -371,13 +371,22 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
             let Some(records) = services.records.clone() else {
                 return;
             };
+            let store = services.store.as_ref().and_then(|s| s.handle());
             tokio::spawn(async move {
-                let result = records.find(&query).await;
-                let _ = tx.send(Msg::RecordsListed { generation, result });
+                let (result, offline) = match records.find_or_cached(&query, store).await {
+                    Ok(fetched) => (Ok(fetched.value), fetched.offline),
+                    Err(e) => (Err(e), false),
+                };
+                let _ = tx.send(Msg::RecordsListed {
+                    generation,
+                    result,
+                    offline,
+                });
             });
         }
         Effect::OpenRecord {
             entry,
+            patient,
             emergency,
             generation,
         } => {
@@ -385,9 +394,19 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                 return;
             };
             tracing::info!(emergency, "record opened");
+            let store = services.store.as_ref().and_then(|s| s.handle());
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
             tokio::spawn(async move {
-                let result = records.open(&entry).await;
-                let _ = tx.send(Msg::RecordOpened { generation, result });
+                let (result, offline) = match records.open_cached(&entry, patient, store, now).await
+                {
+                    Ok(fetched) => (Ok(fetched.value), fetched.offline),
+                    Err(e) => (Err(e), false),
+                };
+                let _ = tx.send(Msg::RecordOpened {
+                    generation,
+                    result,
+                    offline,
+                });
             });
         }
         Effect::LoadAudit { query, generation } => {

@@ -323,6 +323,7 @@ impl Harness {
                 Effect::FindRecords { query, generation } => Some(Msg::RecordsListed {
                     generation,
                     result: Ok(self.records.find(&query)),
+                    offline: false,
                 }),
                 Effect::OpenRecord {
                     entry, generation, ..
@@ -332,7 +333,11 @@ impl Harness {
                         .fetch(&entry.id)
                         .map_err(|e| e.to_string())
                         .and_then(|bytes| super::records_service::render_document(&entry, &bytes));
-                    Some(Msg::RecordOpened { generation, result })
+                    Some(Msg::RecordOpened {
+                        generation,
+                        result,
+                        offline: false,
+                    })
                 }
                 Effect::VerifyPin(pin) => Some(match self.card.verify(pin) {
                     PinOutcome::Accepted => {

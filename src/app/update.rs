@@ -92,12 +92,20 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             audit::on_loaded(state, generation, result);
             Vec::new()
         }
-        Msg::RecordsListed { generation, result } => {
-            records::on_listed(state, generation, result);
+        Msg::RecordsListed {
+            generation,
+            result,
+            offline,
+        } => {
+            records::on_listed(state, generation, result, offline);
             Vec::new()
         }
-        Msg::RecordOpened { generation, result } => {
-            records::on_opened(state, generation, result);
+        Msg::RecordOpened {
+            generation,
+            result,
+            offline,
+        } => {
+            records::on_opened(state, generation, result, offline);
             Vec::new()
         }
         Msg::Compose(msg) => super::compose_update::on_mail(state, msg, now),

@@ -66,7 +66,7 @@ pub fn card_session(
 
 /// The card in the reader (waited for up to a minute), its holder shown,
 /// its PIN asked (terminal without echo, or `--pin-fd`) and verified.
-fn verified_card(
+pub fn verified_card(
     pin_fd: Option<u32>,
 ) -> std::result::Result<(CardHandle, crate::card::CardInfo), crate::card::Error> {
     let handle = CardHandle::spawn_pcsc(None)?;
