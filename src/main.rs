@@ -157,6 +157,8 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 directory_api: None,
                 store: Some(session_store),
                 progress: directory_progress,
+                outbox: None,
+                test_profile: true,
             };
             let session = SessionInfo {
                 profile: Some(info.holder.display_name.clone()),
@@ -650,7 +652,7 @@ fn run_tui(
     utc_offset: time::UtcOffset,
 ) -> anyhow::Result<u8> {
     let Launch {
-        services,
+        mut services,
         card_events,
         card,
         logged_in,
@@ -691,6 +693,8 @@ fn run_tui(
     state.directory.api_configured = services.directory_api.is_some();
     state.audit.available = services.store.is_some();
     state.records.test_profile |= settings.records.as_ref().is_some_and(|r| r.test_profile);
+    state.compose.accounts = compose_accounts(settings, state.session.account.as_deref(), demo);
+    services.test_profile = state.records.test_profile;
     let ui = UiContext {
         theme: built.theme,
         texts: built.texts,
@@ -703,6 +707,15 @@ fn run_tui(
         Vec::new()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    if demo && let Some(store) = services.store.as_ref().and_then(|s| s.handle()) {
+        // No server in the demo: sent messages wait in the (throwaway)
+        // profile's encrypted outbox.
+        let _inside = runtime.enter();
+        services.outbox = Some(cachet::app::mail_service::offline_outbox(
+            cachet::mail::outbox::StoreOutboxStore::new(store),
+        ));
+    }
+    built.state.outbox.available = services.outbox.is_some();
     runtime.block_on(runtime::run(
         built.state,
         ui,
@@ -711,6 +724,31 @@ fn run_tui(
         initial,
     ))?;
     Ok(exit::OK)
+}
+
+/// The composer's From choices: the configured accounts (the demo's own).
+fn compose_accounts(
+    settings: &Settings,
+    session_account: Option<&str>,
+    demo: bool,
+) -> Vec<cachet::ui::screens::compose::Account> {
+    let mut accounts: Vec<_> = settings
+        .accounts
+        .iter()
+        .map(|a| cachet::ui::screens::compose::Account {
+            name: Some(a.name.clone()).filter(|n| !n.is_empty()),
+            address: a.address.clone(),
+            signature: a.signature.clone(),
+        })
+        .collect();
+    if demo && let Some(address) = session_account {
+        accounts = vec![cachet::ui::screens::compose::Account {
+            name: Some("Dr Alice Martin".into()),
+            address: address.to_string(),
+            signature: Some("Dr Alice Martin, médecin généraliste".into()),
+        }];
+    }
+    accounts
 }
 
 /// Logs go to a file in the XDG state folder, never to the terminal the TUI

@@ -66,6 +66,8 @@ pub enum Msg {
         /// From the local cache: the server was out of reach.
         offline: bool,
     },
+    /// Composing, drafts, the outbox, read receipts.
+    Compose(super::mail_effects::ComposeMsg),
 }
 
 /// Background work shown as a gauge in the status bar.
@@ -123,4 +125,6 @@ pub enum Effect {
         emergency: bool,
         generation: u64,
     },
+    /// Composing, drafts, the outbox, read receipts.
+    Compose(super::mail_effects::ComposeEffect),
 }

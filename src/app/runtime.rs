@@ -55,7 +55,26 @@ pub struct Services {
     pub demo_card: Option<crate::card::sim::Simulator>,
     /// Background work reports here; the status bar shows it as a gauge.
     pub progress: Option<watch::Receiver<Option<Progress>>>,
+    /// The outbox owner task (the demo's keeps messages in memory).
+    pub outbox: Option<crate::mail::outbox::OutboxHandle>,
+    /// Test INS may go into packaged documents (a test profile).
+    pub test_profile: bool,
 }
+
+impl Services {
+    /// What the composer's and outbox's effects run against.
+    pub fn mail_context(&self) -> super::mail_service::MailContext {
+        super::mail_service::MailContext {
+            outbox: self.outbox.clone(),
+            store: self.store.clone(),
+            directory: self.directory.clone(),
+            test_profile: self.test_profile,
+        }
+    }
+}
+
+/// How often the outbox retries what is due.
+const OUTBOX_PASS_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -126,6 +145,12 @@ pub async fn run(
     let mut tick_at: Option<tokio::time::Instant> = None;
     let mut pending = initial;
     let mut dirty = true;
+    super::mail_service::spawn_timer(services.mail_context(), OUTBOX_PASS_EVERY, &tx);
+    if services.outbox.is_some() {
+        pending.push(Effect::Compose(
+            super::mail_effects::ComposeEffect::ProcessOutbox,
+        ));
+    }
 
     let result = loop {
         // Run what the last batch asked for.
@@ -409,6 +434,7 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                 let _ = tx.send(Msg::AuditLoaded { generation, result });
             });
         }
+        Effect::Compose(effect) => super::mail_service::spawn(effect, services.mail_context(), &tx),
         Effect::PreferReader { reader } => {
             if let Some(card) = services.card.clone() {
                 card.prefer_reader(&reader);

@@ -51,6 +51,12 @@ pub fn view(frame: &mut Frame, state: &State, ui: &UiContext) {
         Screen::Help => {
             screens::help::view::draw(frame, areas.body, &state.help, &state.keymap, ui)
         }
+        Screen::Outbox => screens::outbox::view::draw(frame, areas.body, &state.outbox, ui),
+    }
+    if state.screen == Screen::Reader
+        && let Some(prompt) = &state.receipt.prompt
+    {
+        screens::receipt::view::draw(frame, areas.body, prompt, ui);
     }
     widgets::notifications::draw(frame, areas.body, &state.notifications, ui);
     // The mailbox and reader prompt sits over notifications: it wants an answer.

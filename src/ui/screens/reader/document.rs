@@ -77,6 +77,9 @@ pub struct ReaderDoc {
     pub links: Vec<String>,
     /// Headers, body, attached messages, receipts, attachment and link lists.
     pub body: RichText,
+    /// The decoded headers: recipients, threading and receipt fields for a
+    /// reply, a reply-all, a forward or a read receipt.
+    pub headers: crate::mail::mime::Headers,
 }
 
 fn labels(lang: Lang) -> Labels {
@@ -178,6 +181,7 @@ pub fn from_parsed(
         attachments,
         links: rendered.links,
         body: rendered.text,
+        headers: headers.clone(),
     }
 }
 
