@@ -36,7 +36,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             let settings = load_settings(paths)?;
             let session = SessionInfo {
                 profile: None,
-                account: None,
+                account: settings.accounts.first().map(|a| a.address.clone()),
                 connectivity: Connectivity::Offline,
             };
             let mut services = Services::default();
@@ -50,6 +50,14 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             let card_events = match cachet::card::CardHandle::spawn_pcsc(None) {
                 Ok(handle) => {
                     services.records = records_service(&settings, Some(&handle))?;
+                    // After each unlock: the accounts' services on the holder's profile.
+                    if !settings.accounts.is_empty() {
+                        services.session =
+                            Some(Arc::new(cachet::cli::tui_session::AccountsOpener {
+                                settings: settings.clone(),
+                                card: Some(handle.clone()),
+                            }));
+                    }
                     let events = handle.subscribe();
                     services.card = Some(Arc::new(runtime::CardHandleSession {
                         handle,
@@ -159,6 +167,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 progress: directory_progress,
                 outbox: None,
                 test_profile: true,
+                session: None,
             };
             let session = SessionInfo {
                 profile: Some(info.holder.display_name.clone()),
@@ -658,7 +667,7 @@ fn run_tui(
         logged_in,
         demo,
     } = launch;
-    let has_mail = services.mail.is_some();
+    let has_mail = services.mail.is_some() || services.session.is_some();
     let mut built = startup::build(settings, paths, session, has_mail, ColorDepth::from_env());
     if let Some(lang) = lang {
         built.texts = Texts::new(match lang {
@@ -715,7 +724,7 @@ fn run_tui(
             cachet::mail::outbox::StoreOutboxStore::new(store),
         ));
     }
-    built.state.outbox.available = services.outbox.is_some();
+    built.state.outbox.available = services.outbox.is_some() || services.session.is_some();
     runtime.block_on(runtime::run(
         built.state,
         ui,

@@ -5,6 +5,7 @@
 //! runtime runs each effect as a task → results come back as `Msg` → one
 //! coalesced redraw of the pure view.
 
+pub mod account_session;
 pub mod attachment_io;
 pub mod audit_log;
 pub mod card_store;

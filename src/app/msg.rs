@@ -34,6 +34,8 @@ pub enum Msg {
     Tick(Instant),
     Notify(Notification),
     Progress(Option<Progress>),
+    /// The mail account's link changed (online, offline, reconnecting).
+    Connectivity(super::state::Connectivity),
     /// Answers from the mail source (mailbox and reader).
     Mail(super::mail_msg::MailEvent),
     EditorFinished(Result<String, String>),

@@ -59,6 +59,9 @@ pub struct Services {
     pub outbox: Option<crate::mail::outbox::OutboxHandle>,
     /// Test INS may go into packaged documents (a test profile).
     pub test_profile: bool,
+    /// A real session: opens the accounts' mail services on each unlock
+    /// (`mail` and `outbox` then come from it, and go on lock).
+    pub session: Option<Arc<dyn super::account_session::SessionOpener>>,
 }
 
 impl Services {
@@ -129,7 +132,7 @@ fn leave_terminal() {
 pub async fn run(
     mut state: State,
     mut ui: UiContext,
-    services: Services,
+    mut services: Services,
     mut card_events: Option<mpsc::UnboundedReceiver<crate::card::CardEvent>>,
     initial: Vec<Effect>,
 ) -> Result<(), RuntimeError> {
@@ -139,13 +142,18 @@ pub async fn run(
     let size = terminal.size()?;
     state.size = (size.width, size.height);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    // Sessions opened by an unlock, installed here before `Unlocked` is applied.
+    let (opened_tx, mut opened_rx) = mpsc::unbounded_channel::<Opened>();
+    let mut live: Option<Box<dyn FnOnce() + Send>> = None;
     let mut events = EventStream::new();
     let mut progress = services.progress.clone();
     let mut mail_changes = services.mail.as_ref().and_then(|m| m.changes());
     let mut tick_at: Option<tokio::time::Instant> = None;
     let mut pending = initial;
     let mut dirty = true;
-    super::mail_service::spawn_timer(services.mail_context(), OUTBOX_PASS_EVERY, &tx);
+    let mut outbox_timer = tokio::time::interval(OUTBOX_PASS_EVERY);
+    outbox_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    outbox_timer.reset();
     if services.outbox.is_some() {
         pending.push(Effect::Compose(
             super::mail_effects::ComposeEffect::ProcessOutbox,
@@ -187,7 +195,17 @@ pub async fn run(
                     let at = tokio::time::Instant::now() + delay;
                     tick_at = Some(tick_at.map_or(at, |t| t.min(at)));
                 }
-                other => spawn_effect(other, &services, &tx),
+                Effect::DropSecrets => {
+                    if let Some(stop) = live.take() {
+                        // The accounts stop and their source goes with the key.
+                        stop();
+                        services.mail = None;
+                        services.outbox = None;
+                        mail_changes = None;
+                    }
+                    spawn_effect(Effect::DropSecrets, &services, &tx, &opened_tx);
+                }
+                other => spawn_effect(other, &services, &tx, &opened_tx),
             }
         }
         if state.quitting {
@@ -236,6 +254,31 @@ pub async fn run(
                     None => std::future::pending().await,
                 }
             } => Some(Msg::Mail(super::mail_msg::MailEvent::Changed)),
+            _ = outbox_timer.tick(), if services.outbox.is_some() => {
+                pending.push(Effect::Compose(
+                    super::mail_effects::ComposeEffect::ProcessOutbox,
+                ));
+                None
+            }
+            Some(opened) = opened_rx.recv() => {
+                if let Some(stop) = live.take() {
+                    stop();
+                }
+                let session = opened.session;
+                services.mail = session.mail;
+                services.outbox = session.outbox;
+                mail_changes = services.mail.as_ref().and_then(|m| m.changes());
+                live = Some(session.stop);
+                state.has_mail = services.mail.is_some();
+                state.outbox.available = services.outbox.is_some();
+                if let Some(reason) = opened.failure {
+                    state.notify(
+                        Notification::new(Level::Error, T::NotifyAccountsFailed)
+                            .arg("reason", reason),
+                    );
+                }
+                Some(Msg::Unlocked)
+            }
             Some(event) = async {
                 match card_events.as_mut() {
                     Some(rx) => rx.recv().await,
@@ -266,6 +309,13 @@ pub async fn run(
     result
 }
 
+/// An unlock's services, on their way to the loop.
+struct Opened {
+    session: super::account_session::OpenSession,
+    /// Why the accounts could not be opened (the profile is open anyway).
+    failure: Option<String>,
+}
+
 /// Appends to the audit trail off the UI task; a failure is logged, never
 /// shown as success.
 fn audit(services: &Services, event: crate::audit::AuditEvent) {
@@ -283,7 +333,12 @@ fn audit(services: &Services, event: crate::audit::AuditEvent) {
 }
 
 /// Runs an effect that does not need the terminal as a task.
-fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<Msg>) {
+fn spawn_effect(
+    effect: Effect,
+    services: &Services,
+    tx: &mpsc::UnboundedSender<Msg>,
+    opened: &mpsc::UnboundedSender<Opened>,
+) {
     let tx = tx.clone();
     for event in super::audit_log::event_for(&effect) {
         audit(services, event);
@@ -323,6 +378,7 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                 return;
             };
             let session = services.clone();
+            let opened = opened.clone();
             tokio::task::spawn_blocking(move || {
                 let outcome = card.verify(pin);
                 audit(
@@ -330,7 +386,14 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                     super::audit_log::unlock(matches!(outcome, PinOutcome::Accepted)),
                 );
                 let msg = match outcome {
-                    PinOutcome::Accepted => Msg::Unlocked,
+                    PinOutcome::Accepted => match open_session(&session, &tx) {
+                        // The loop installs the services, then applies `Unlocked`.
+                        Some(session) => {
+                            let _ = opened.send(session);
+                            return;
+                        }
+                        None => Msg::Unlocked,
+                    },
                     PinOutcome::Rejected { tries_left } => Msg::PinRejected { tries_left },
                     PinOutcome::Blocked => Msg::Card(crate::card::CardEvent::PinBlocked {
                         reader: String::new(),
@@ -452,6 +515,30 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
         },
         Effect::Quit | Effect::Suspend | Effect::EditText { .. } | Effect::TickAfter(_) => {}
     }
+}
+
+/// The accounts' services of a real session, on the profile just opened.
+fn open_session(services: &Services, tx: &mpsc::UnboundedSender<Msg>) -> Option<Opened> {
+    let opener = services.session.as_ref()?;
+    let Some(store) = services.store.as_ref().and_then(|s| s.handle()) else {
+        return Some(Opened {
+            session: super::account_session::OpenSession::empty(),
+            failure: Some("no open profile".into()),
+        });
+    };
+    Some(match opener.open(store, tx.clone()) {
+        Ok(session) => Opened {
+            session,
+            failure: None,
+        },
+        Err(reason) => {
+            tracing::warn!(reason, "the mail accounts could not be opened");
+            Opened {
+                session: super::account_session::OpenSession::empty(),
+                failure: Some(reason),
+            }
+        }
+    })
 }
 
 /// Stops this process like a shell's Ctrl-Z; returns when the shell resumes it.

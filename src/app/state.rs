@@ -120,6 +120,8 @@ impl Notification {
 pub enum Connectivity {
     Online,
     Offline,
+    /// Connecting, or reconnecting after the link was lost.
+    Connecting,
     Demo,
 }
 

@@ -11,7 +11,7 @@ use super::keymap::Resolution;
 use super::keys::KeyPress;
 use super::msg::{Effect, MouseInput, Msg};
 use super::palette::{self, PaletteOutcome};
-use super::state::{Level, Notification, PaletteState, Screen, State};
+use super::state::{Connectivity, Level, Notification, PaletteState, Screen, State};
 use crate::ui::layout::{Areas, MailboxAreas, row_at};
 use crate::ui::screens::{
     audit, compose, directory, help, login, mailbox, outbox, reader, receipt, records,
@@ -62,6 +62,7 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             state.progress = progress;
             Vec::new()
         }
+        Msg::Connectivity(connectivity) => on_connectivity(state, connectivity),
         Msg::Mail(event) => {
             let opened = matches!(event, super::mail_msg::MailEvent::Opened { .. });
             let effects = super::mail_update::on_event(state, event);
@@ -113,6 +114,22 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
     effects.extend(mailbox::ensure_rows(state));
     effects.extend(schedule_ticks(state, now));
     effects
+}
+
+/// The account's link changed: the status bar follows; back online, the
+/// outbox sends what waited.
+fn on_connectivity(state: &mut State, connectivity: Connectivity) -> Vec<Effect> {
+    let was = state.session.connectivity;
+    state.session.connectivity = connectivity;
+    if connectivity == Connectivity::Online && was != Connectivity::Online {
+        state.mailbox.offline = false;
+        if state.outbox.available {
+            return vec![Effect::Compose(
+                super::mail_effects::ComposeEffect::ProcessOutbox,
+            )];
+        }
+    }
+    Vec::new()
 }
 
 /// Gives new notifications a deadline, drops expired ones, and asks for a

@@ -215,13 +215,24 @@ fn session_config(
     ctx: &MailboxContext<'_>,
     account: &crate::config::Account,
 ) -> Result<SessionConfig> {
+    account_session_config(ctx.settings, account, ctx.client_auth.clone(), ctx.card_tls)
+}
+
+/// The IMAP session of one account: its server, and TLS with the card's
+/// certificate (and the TLS versions it can sign for) for a card account.
+pub fn account_session_config(
+    settings: &Settings,
+    account: &crate::config::Account,
+    client_auth: Option<Arc<dyn ResolvesClientCert>>,
+    card_tls: crate::tls::TlsVersions,
+) -> Result<SessionConfig> {
     let imap = ImapAccount::from_settings(account)?;
     // Only a card account presents the card's certificate.
     let card = account.imap.auth == crate::config::AuthMethod::Card;
-    let client_auth = ctx.client_auth.clone().filter(|_| card);
-    let mut options = tls_options(ctx.settings, account, client_auth);
+    let client_auth = client_auth.filter(|_| card);
+    let mut options = tls_options(settings, account, client_auth);
     if card {
-        options.versions = ctx.card_tls;
+        options.versions = card_tls;
     }
     let tls = crate::tls::client_config(&options).map_err(ImapError::from)?;
     Ok(SessionConfig {

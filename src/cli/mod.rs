@@ -15,6 +15,7 @@ pub mod records;
 pub mod send;
 pub mod send_flow;
 pub mod store;
+pub mod tui_session;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

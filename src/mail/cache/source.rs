@@ -44,6 +44,8 @@ pub struct CachedMailSource {
     store: StoreHandle,
     cache: StoreSyncCache,
     backing: Backing,
+    /// Bumped by whoever follows the account's events (see [`MailSource::changes`]).
+    changes: Option<tokio::sync::watch::Receiver<u64>>,
 }
 
 fn err(e: Error) -> SourceError {
@@ -122,6 +124,7 @@ impl CachedMailSource {
             cache: StoreSyncCache::new(store.clone(), account, CacheOptions::default()),
             store,
             backing: Backing::Local,
+            changes: None,
         }
     }
 
@@ -135,7 +138,15 @@ impl CachedMailSource {
             account,
             store,
             backing: Backing::Account { service, runtime },
+            changes: None,
         }
+    }
+
+    /// The counter the runtime watches to list again; its owner bumps it
+    /// when the account's events say the cache changed.
+    pub fn with_changes(mut self, changes: tokio::sync::watch::Receiver<u64>) -> CachedMailSource {
+        self.changes = Some(changes);
+        self
     }
 
     fn call<T: Send + 'static>(
@@ -502,5 +513,9 @@ impl MailSource for CachedMailSource {
             Backing::Local => false,
             Backing::Account { service, .. } => service.connection() != ConnState::Online,
         }
+    }
+
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.changes.clone()
     }
 }
