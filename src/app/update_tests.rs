@@ -511,3 +511,42 @@ fn several_readers_tab_chooses_whose_card_is_used() {
     }));
     assert_eq!(h.state.screen, Screen::Lock);
 }
+
+#[test]
+fn the_account_link_shows_in_the_status_bar_and_back_online_the_outbox_runs() {
+    use super::state::Connectivity;
+    let mut h = demo();
+    h.state.outbox.available = true;
+    let effects = update(
+        &mut h.state,
+        Msg::Connectivity(Connectivity::Connecting),
+        std::time::Instant::now(),
+    );
+    assert_eq!(h.state.session.connectivity, Connectivity::Connecting);
+    assert!(effects.iter().all(|e| !matches!(e, Effect::Compose(_))));
+    assert!(h.render().contains("connexion…"), "{}", h.render());
+    let effects = update(
+        &mut h.state,
+        Msg::Connectivity(Connectivity::Online),
+        std::time::Instant::now(),
+    );
+    assert_eq!(h.state.session.connectivity, Connectivity::Online);
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::Compose(crate::app::mail_effects::ComposeEffect::ProcessOutbox)
+    )));
+    assert!(h.render().contains("en ligne"), "{}", h.render());
+    // Already online: no second pass.
+    let effects = update(
+        &mut h.state,
+        Msg::Connectivity(Connectivity::Online),
+        std::time::Instant::now(),
+    );
+    assert!(effects.iter().all(|e| !matches!(e, Effect::Compose(_))));
+    update(
+        &mut h.state,
+        Msg::Connectivity(Connectivity::Offline),
+        std::time::Instant::now(),
+    );
+    assert!(h.render().contains("hors ligne"), "{}", h.render());
+}
