@@ -93,12 +93,23 @@ fn tmux_available() -> bool {
     false
 }
 
+/// The card user's account (IMAP with the card, on `port`); it sends as
+/// alice through the submission port (alice's password in a file).
 fn write_config(stack: &common::Stack, path: &std::path::Path, port: u16) {
+    let password = path.with_file_name("password");
+    std::fs::write(&password, stack.get("ALICE_PASSWORD")).unwrap();
     let text = format!(
-        "[trust]\nanchors = [\"{ca}\"]\n[[account]]\nname = \"mss\"\naddress = \"{user}@example.test\"\n[account.imap]\nhost = \"{host}\"\nport = {port}\ntls = \"implicit\"\nauth = \"card\"\nuser = \"{user}\"\n",
+        "[trust]\nanchors = [\"{ca}\"]\n[[account]]\nname = \"mss\"\naddress = \"{alice}\"\n[account.imap]\nhost = \"{host}\"\nport = {port}\ntls = \"implicit\"\nauth = \"card\"\nuser = \"{user}\"\n\
+         [account.smtp]\nhost = \"{smtp_host}\"\nport = {smtp_port}\ntls = \"starttls\"\nauth = \"password\"\nuser = \"{alice}\"\npassword_command = \"cat '{pw}'\"\n",
         ca = stack.get("CA_CERT"),
         user = stack.get("CARD_USER"),
+        alice = stack.get("ALICE_USER"),
         host = stack.get("IMAP_HOST"),
+        smtp_host = stack
+            .get_opt("SMTP_HOST")
+            .unwrap_or_else(|| stack.get("IMAP_HOST")),
+        smtp_port = stack.port("SMTP_SUBMISSION_PORT"),
+        pw = password.display(),
     );
     std::fs::write(path, text).unwrap();
 }
@@ -246,6 +257,40 @@ async fn the_bar_on_a_real_account_online_offline_and_back() {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+
+    // A message composed here leaves through Postfix and reaches bob.
+    let subject = format!("tui send zqc{token}");
+    tmux.keys(&["m"]);
+    tmux.run(&["send-keys", "-t", "t", "-l", &stack.get("BOB_USER")]);
+    tmux.keys(&["Tab", "Tab", "Tab"]);
+    tmux.run(&["send-keys", "-t", "t", "-l", &subject]);
+    tmux.keys(&["Tab", "Tab"]);
+    tmux.run(&["send-keys", "-t", "t", "-l", "Sent from the TUI."]);
+    tmux.keys(&["C-s"]);
+    // example.test is outside the trust space (no directory): send anyway.
+    tmux.wait_for("2 send anyway");
+    tmux.keys(&["2"]);
+    let mut bob_conn = login(&stack, &bob(&stack)).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        bob_conn.select("INBOX", true, None).await.unwrap();
+        let found = bob_conn
+            .uid_search(&format!("SUBJECT zqc{token}"))
+            .await
+            .unwrap();
+        if found.len() == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the message sent from the TUI did not reach bob; screen:\n{}",
+            tmux.screen()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     quit(&tmux);
-    drop(card);
+    card.remove().unwrap();
+    // pcscd polls presence every 400 ms: let it see the reader empty before
+    // the next test of the slot group inserts its card.
+    std::thread::sleep(Duration::from_secs(2));
 }
