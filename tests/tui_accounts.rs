@@ -202,7 +202,13 @@ async fn the_bar_on_a_real_account_online_offline_and_back() {
 
     // Online: the PIN opens a new profile, INBOX syncs, the message opens.
     let tmux = start(1, dir.path());
-    tmux.wait_for_all(&["Inbox", "online"]);
+    let screen = tmux.wait_for_all(&["Inbox", "online"]);
+    let first_folder = screen
+        .lines()
+        .skip_while(|l| !l.contains("Folders"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(first_folder.contains("Inbox"), "Inbox on top:\n{screen}");
     search(&tmux, &first);
     tmux.keys(&["Enter"]);
     tmux.wait_for(&format!("body of tui bar {first}"));
@@ -257,6 +263,12 @@ async fn the_bar_on_a_real_account_online_offline_and_back() {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+
+    // The lock stops the account with the key; the PIN starts it again.
+    tmux.keys(&["C-l"]);
+    tmux.wait_for("PIN");
+    tmux.keys(&["1", "2", "3", "4", "Enter"]);
+    tmux.wait_for_all(&["Inbox", "online"]);
 
     // A message composed here leaves through Postfix and reaches bob.
     let subject = format!("tui send zqc{token}");

@@ -15,6 +15,7 @@ use crate::mail::cache::AccountEvent;
 use crate::mail::imap::session::ConnState;
 use crate::store::StoreHandle;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, watch};
 
 /// What an unlock opens; stopped and dropped on lock.
@@ -83,15 +84,21 @@ pub fn event_to_msg(event: &AccountEvent) -> (Option<Msg>, bool) {
     }
 }
 
-/// Follows one account's events until the service stops: messages to the
-/// interface, the change counter bumped for the runtime to list again.
+/// Follows one account's events until the service stops, or `active` is
+/// cleared (the session was locked: a late event of the stopped service
+/// must not reach the next session's screens): messages to the interface,
+/// the change counter bumped for the runtime to list again.
 pub fn follow(
     mut events: mpsc::UnboundedReceiver<AccountEvent>,
     changes: watch::Sender<u64>,
     tx: mpsc::UnboundedSender<Msg>,
+    active: Arc<AtomicBool>,
 ) {
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
+            if !active.load(Ordering::Acquire) {
+                return;
+            }
             let (msg, changed) = event_to_msg(&event);
             if let Some(msg) = msg
                 && tx.send(msg).is_err()

@@ -202,6 +202,7 @@ pub async fn run(
                         services.mail = None;
                         services.outbox = None;
                         mail_changes = None;
+                        let _ = tx.send(Msg::Connectivity(super::state::Connectivity::Offline));
                     }
                     spawn_effect(Effect::DropSecrets, &services, &tx, &opened_tx);
                 }

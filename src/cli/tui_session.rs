@@ -8,6 +8,7 @@
 //! step).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustls::client::ResolvesClientCert;
 use tokio::sync::{mpsc, watch};
@@ -118,13 +119,15 @@ impl SessionOpener for AccountsOpener {
         // INBOX is what opens first: watched with IDLE.
         service.watch(Some("INBOX"));
         let (changes_tx, changes) = watch::channel(0u64);
-        follow(account_events, changes_tx, events);
+        let active = Arc::new(AtomicBool::new(true));
+        follow(account_events, changes_tx, events, active.clone());
         let source =
             CachedMailSource::account(service.clone(), runtime.clone()).with_changes(changes);
         Ok(OpenSession {
             mail: Some(Arc::new(source)),
             outbox: Some(outbox),
             stop: Box::new(move || {
+                active.store(false, Ordering::Release);
                 runtime.spawn(async move { service.shutdown().await });
             }),
         })

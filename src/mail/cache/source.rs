@@ -274,6 +274,15 @@ impl MailSource for CachedMailSource {
         if names.is_empty() {
             names.push(("INBOX".to_string(), FolderRole::Inbox));
         }
+        // The special folders first (Inbox on top), the others in the server's order.
+        names.sort_by_key(|(_, r)| match r {
+            FolderRole::Inbox => 0,
+            FolderRole::Sent => 1,
+            FolderRole::Drafts => 2,
+            FolderRole::Archive => 3,
+            FolderRole::Trash => 4,
+            FolderRole::Other => 5,
+        });
         let list: Vec<String> = names.iter().map(|(n, _)| n.clone()).collect();
         let metas = self.call(move |s, a| {
             list.iter()
