@@ -168,6 +168,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 outbox: None,
                 test_profile: true,
                 session: None,
+                sent: None,
             };
             let session = SessionInfo {
                 profile: Some(info.holder.display_name.clone()),

@@ -300,6 +300,24 @@ async fn the_bar_on_a_real_account_online_offline_and_back() {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    // Its copy is filed in the account's Sent folder (the card user's is alice's).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        alice_conn.select("Sent", true, None).await.unwrap();
+        let found = alice_conn
+            .uid_search(&format!("SUBJECT zqc{token}"))
+            .await
+            .unwrap();
+        if found.len() == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sent copy was not filed; screen:\n{}",
+            tmux.screen()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     quit(&tmux);
     card.remove().unwrap();
     // pcscd polls presence every 400 ms: let it see the reader empty before

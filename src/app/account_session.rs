@@ -23,6 +23,8 @@ pub struct OpenSession {
     /// The account shown (the first configured one).
     pub mail: Option<Arc<dyn MailSource>>,
     pub outbox: Option<crate::mail::outbox::OutboxHandle>,
+    /// Where sent messages are filed (the account's Sent folder).
+    pub sent: Option<crate::mail::outbox::ImapSent>,
     /// Stops the accounts' tasks (logout, IDLE closed).
     pub stop: Box<dyn FnOnce() + Send>,
 }
@@ -33,6 +35,7 @@ impl OpenSession {
         OpenSession {
             mail: None,
             outbox: None,
+            sent: None,
             stop: Box::new(|| {}),
         }
     }

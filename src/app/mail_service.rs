@@ -35,6 +35,9 @@ pub const REPORTING_UA: &str = concat!("Cachet ", env!("CARGO_PKG_VERSION"));
 #[derive(Clone, Default)]
 pub struct MailContext {
     pub outbox: Option<OutboxHandle>,
+    /// Files accepted messages in the account's Sent folder (none: they stay
+    /// in the outbox as sent, not filed).
+    pub sent: Option<crate::mail::outbox::ImapSent>,
     pub store: Option<Arc<SessionStore>>,
     pub directory: Option<crate::directory::DirectoryHandle>,
     /// Test INS are accepted in packaged documents (a test profile).
@@ -308,7 +311,43 @@ async fn pass(ctx: &MailContext, now: i64) -> Vec<ComposeMsg> {
         }
         Err(e) => tracing::warn!(error = %e, "outbox pass failed"),
     }
+    file_sent(ctx, outbox).await;
     vec![list(ctx).await]
+}
+
+/// Copies each accepted message into the Sent folder, then marks it filed;
+/// a failure leaves it for the next pass.
+async fn file_sent(ctx: &MailContext, outbox: &OutboxHandle) {
+    let Some(sent) = &ctx.sent else {
+        return;
+    };
+    let waiting = match outbox.awaiting_filing().await {
+        Ok(waiting) => waiting,
+        Err(e) => {
+            tracing::warn!(error = %e, "outbox filing list failed");
+            return;
+        }
+    };
+    for message in waiting {
+        match sent.append(&message.message_id, &message.bytes).await {
+            Ok(_) => {
+                if let Err(e) = outbox.mark_filed(&message.message_id).await {
+                    tracing::warn!(error = %e, "outbox mark filed failed");
+                }
+                audit(
+                    ctx,
+                    Action::Send,
+                    Some(&message.message_id),
+                    "IMAP APPEND Sent",
+                    true,
+                )
+                .await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "filing in Sent failed, retried at the next pass");
+            }
+        }
+    }
 }
 
 async fn audit(

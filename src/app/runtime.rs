@@ -59,6 +59,8 @@ pub struct Services {
     pub outbox: Option<crate::mail::outbox::OutboxHandle>,
     /// Test INS may go into packaged documents (a test profile).
     pub test_profile: bool,
+    /// Where the outbox files what was sent (a real session's account).
+    pub sent: Option<crate::mail::outbox::ImapSent>,
     /// A real session: opens the accounts' mail services on each unlock
     /// (`mail` and `outbox` then come from it, and go on lock).
     pub session: Option<Arc<dyn super::account_session::SessionOpener>>,
@@ -69,6 +71,7 @@ impl Services {
     pub fn mail_context(&self) -> super::mail_service::MailContext {
         super::mail_service::MailContext {
             outbox: self.outbox.clone(),
+            sent: self.sent.clone(),
             store: self.store.clone(),
             directory: self.directory.clone(),
             test_profile: self.test_profile,
@@ -201,6 +204,7 @@ pub async fn run(
                         stop();
                         services.mail = None;
                         services.outbox = None;
+                        services.sent = None;
                         mail_changes = None;
                         let _ = tx.send(Msg::Connectivity(super::state::Connectivity::Offline));
                     }
@@ -268,6 +272,7 @@ pub async fn run(
                 let session = opened.session;
                 services.mail = session.mail;
                 services.outbox = session.outbox;
+                services.sent = session.sent;
                 mail_changes = services.mail.as_ref().and_then(|m| m.changes());
                 live = Some(session.stop);
                 state.has_mail = services.mail.is_some();

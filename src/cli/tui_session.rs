@@ -69,7 +69,7 @@ impl AccountsOpener {
         store: &StoreHandle,
         client_auth: Option<Arc<dyn ResolvesClientCert>>,
         versions: TlsVersions,
-    ) -> Result<OutboxHandle, String> {
+    ) -> Result<(OutboxHandle, ImapSent), String> {
         let mut options = crate::cli::imap::tls_options(&self.settings, account, client_auth);
         if account.imap.auth == AuthMethod::Card {
             options.versions = versions;
@@ -82,15 +82,16 @@ impl AccountsOpener {
         let smtp = crate::cli::mail_wire::smtp_settings(account)
             .map_err(|e| e.to_string())?
             .map(|settings| SmtpTransport { settings, tls });
-        Ok(spawn_outbox(
+        let handle = spawn_outbox(
             Outbox::new(
                 StoreOutboxStore::new(store.clone()),
                 RetryPolicy::default(),
                 false,
             ),
             crate::cli::mail_wire::AccountTransport(smtp),
-            sent,
-        ))
+            sent.clone(),
+        );
+        Ok((handle, sent))
     }
 }
 
@@ -113,7 +114,7 @@ impl SessionOpener for AccountsOpener {
             versions,
         )
         .map_err(|e| e.to_string())?;
-        let outbox = self.outbox(account, &store, client_auth, versions)?;
+        let (outbox, sent) = self.outbox(account, &store, client_auth, versions)?;
         let (service, account_events) =
             AccountSync::spawn(config, &account.name, store, SyncPassOptions::default());
         // INBOX is what opens first: watched with IDLE.
@@ -126,6 +127,7 @@ impl SessionOpener for AccountsOpener {
         Ok(OpenSession {
             mail: Some(Arc::new(source)),
             outbox: Some(outbox),
+            sent: Some(sent),
             stop: Box::new(move || {
                 active.store(false, Ordering::Release);
                 runtime.spawn(async move { service.shutdown().await });
