@@ -141,12 +141,30 @@ fn start(run: usize, dir: &std::path::Path) -> Tmux {
     tmux
 }
 
-/// Searches the open folder for one word and waits for one result.
+/// Searches the open folder for one word until it finds one message (the
+/// first sync of a shared INBOX may not have reached it yet).
 fn search(tmux: &Tmux, word: &str) -> String {
-    tmux.keys(&["/"]);
-    tmux.run(&["send-keys", "-t", "t", "-l", word]);
-    tmux.keys(&["Enter"]);
-    tmux.wait_for(&format!("\"{word}\": 1"))
+    let found = format!("\"{word}\": 1");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        tmux.keys(&["/"]);
+        tmux.run(&["send-keys", "-t", "t", "-l", word]);
+        tmux.keys(&["Enter"]);
+        let attempt = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < attempt {
+            let screen = tmux.screen();
+            if screen.contains(&found) {
+                return screen;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{word} never found; screen:\n{}",
+            tmux.screen()
+        );
+        tmux.keys(&["Escape"]);
+    }
 }
 
 fn quit(tmux: &Tmux) {
