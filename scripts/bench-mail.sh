@@ -207,7 +207,7 @@ neomutt_run() { # $1 = cold|warm, output file
   [ "$1" = cold ] && rm -rf "$NM/hcache" "$NM/bodies"
   mkdir -p "$NM/hcache" "$NM/bodies"
   python3 "$ROOT/benches/mail/tui.py" --socket cachet-bench-neomutt \
-    --env "HOME=$NM" --home-key = --page-key '>' --count "$MESSAGES" \
+    --env "HOME=$NM" --home-key = --page-key NPage --count "$MESSAGES" \
     --cmd "neomutt -n -F $NM/muttrc" \
     --ready "BENCH $MESSAGES\b" --position '^->\s*(\d+)' --screen-out "$RESULTS/neomutt-$1.screen" >> "$2"
 }
