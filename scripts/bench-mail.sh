@@ -242,7 +242,8 @@ set postponed="$NM/postponed"
 set mbox="$NM/mbox"
 RC
   log "neomutt: a first run fills Dovecot's cache with the header fields neomutt asks for"
-  neomutt_run cold "$RESULTS/neomutt-warmup.jsonl" >/dev/null
+  : > "$RESULTS/neomutt-warmup.jsonl"
+  neomutt_run cold "$RESULTS/neomutt-warmup.jsonl"
   : > "$RESULTS/neomutt-cold.jsonl"; : > "$RESULTS/neomutt-warm.jsonl"
   for _ in $(seq "$RUNS"); do
     log "neomutt cold + warm"

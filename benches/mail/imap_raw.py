@@ -66,13 +66,15 @@ class Conn:
                     body = b"" if trimmed else bytes(data[2:i + 2])
                     self.buf = bytes(data[j + 2:])
                     break
-            start = max(0, len(data) - len(end))
+                start = i  # the tagged line has not fully arrived: look here again
+            else:
+                start = max(0, len(data) - len(end))
             chunk = self.s.recv(1 << 20)
             if not chunk:
                 raise RuntimeError("server closed the connection")
             received += len(chunk)
             data += chunk
-            if len(data) > (8 << 20):  # keep memory flat on 100 MB answers
+            if i < 0 and len(data) > (8 << 20):  # keep memory flat on 100 MB answers
                 cut = len(data) - keep
                 fetches += sum(1 for m in fetch_re.finditer(data) if m.start() < cut)
                 del data[:cut]
