@@ -6,8 +6,7 @@
 #      open to the first threaded screen, 50 page-downs, peak RSS, driven in tmux
 #      (benches/mail/tui.py);
 #   3. Cachet: cold sync into a fresh encrypted store, warm open to the first threaded
-#      screen from the cache, scrolling, peak RSS (`cachet bench-mail`, hidden), when the
-#      binary has that command.
+#      screen from the cache, scrolling, peak RSS (benches/mail_cache.rs, release build).
 # Prints one markdown table and the command line. Not part of scripts/test.sh or CI.
 #
 # Usage (as root on Debian): scripts/bench-mail.sh [--messages N] [--runs R] [--no-neomutt]
@@ -145,7 +144,7 @@ CONF
 # ---- 3. the mailbox --------------------------------------------------------------------
 fresh=0
 if [ "$REGEN" = 1 ] || [ "$(cat "$MAILROOT/.messages" 2>/dev/null)" != "$MESSAGES" ]; then
-  rm -rf "${MAILROOT:?}/$USER_NAME" "$MAILROOT/.messages"
+  rm -rf "${MAILROOT:?}/$USER_NAME" "$MAILROOT/.messages" "$MAILROOT/.setup"
   log "generating $MESSAGES messages"
   t=$(now)
   python3 "$ROOT/benches/mail/gen_maildir.py" --maildir "$MAILDIR" --messages "$MESSAGES" --to "$USER_NAME" >&2
@@ -177,29 +176,19 @@ if [ "$fresh" = 1 ]; then
   # Dovecot's cache; it is reported apart, and everything below runs with that cache warm.
   raw > "$RESULTS/raw-first.json"
   FIRST_FETCH_S=$(jget fetch_s < "$RESULTS/raw-first.json")
+  printf 'GEN_S=%s\nINDEX_S=%s\nFIRST_FETCH_S=%s\n' "$GEN_S" "$INDEX_S" "$FIRST_FETCH_S" > "$MAILROOT/.setup"
+else
+  # the mailbox was made by an earlier run: its setup figures come from that run
+  # shellcheck disable=SC1091
+  [ -f "$MAILROOT/.setup" ] && . "$MAILROOT/.setup"
 fi
 
 # ---- 4. the server alone ----------------------------------------------------------------
 log "raw FETCH x$RUNS"
 : > "$RESULTS/raw.jsonl"
 for _ in $(seq "$RUNS"); do raw >> "$RESULTS/raw.jsonl"; done
-raw --batch 200 > "$RESULTS/raw-batch.json"
-
-# median FILE KEY: "median (min-max)" of KEY over the JSON lines of FILE, seconds
-stats() {
-  python3 - "$@" <<'PY'
-import json, statistics, sys
-path, key = sys.argv[1], sys.argv[2]
-scale = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
-unit = sys.argv[4] if len(sys.argv) > 4 else " s"
-v = [json.loads(l)[key] * scale for l in open(path) if l.strip() and key in json.loads(l)]
-if not v:
-    print("—"); sys.exit()
-fmt = (lambda x: f"{x:.0f}") if unit.strip() in ("ms", "MB") else (lambda x: f"{x:.2f}")
-med = statistics.median(v)
-print(f"{fmt(med)}{unit}" + (f" ({fmt(min(v))}–{fmt(max(v))})" if len(v) > 1 else ""))
-PY
-}
+raw --batch 200 > "$RESULTS/raw-batch200.json"
+raw --batch 1000 > "$RESULTS/raw-batch1000.json"
 
 # ---- 5. neomutt ------------------------------------------------------------------------
 NM="$STACK_DIR/neomutt"
@@ -254,15 +243,26 @@ RC
 fi
 
 # ---- 6. Cachet ---------------------------------------------------------------------------
-CACHET_BIN="$CARGO_TARGET_DIR/release/cachet"
+# benches/mail_cache.rs (a cargo bench, release profile): `sync` then `open`, each its own
+# process, so each peak RSS is its own. Built here; the build is not timed.
 HAVE_CACHET=0
 if [ "$CACHET" = 1 ]; then
-  if ! (cd "$ROOT" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR" cargo build --release --bin cachet >&2); then
-    log "cachet did not build; its rows are left empty"
-  elif "$CACHET_BIN" bench-mail --help >/dev/null 2>&1; then
-    HAVE_CACHET=1
+  if [ ! -f "$ROOT/benches/mail_cache.rs" ]; then
+    log "no benches/mail_cache.rs in this tree (the store-backed mail cache has not landed); Cachet's rows are left empty"
   else
-    log "this cachet has no bench-mail command yet (the store-backed mail cache has not landed); its rows are left empty"
+    log "building the Cachet bench (release; not timed)"
+    CACHET_BIN=$(cd "$ROOT" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR" cargo bench --bench mail_cache --no-run \
+        --message-format=json 2>"$RESULTS/cargo-build.log" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "mail_cache" and m.get("executable"):
+        print(m["executable"])') || true
+    if [ -n "$CACHET_BIN" ] && [ -x "$CACHET_BIN" ]; then
+      HAVE_CACHET=1
+    else
+      log "the Cachet bench did not build (see $RESULTS/cargo-build.log); its rows are left empty"
+    fi
   fi
 fi
 if [ "$HAVE_CACHET" = 1 ]; then
@@ -271,55 +271,28 @@ if [ "$HAVE_CACHET" = 1 ]; then
   for _ in $(seq "$RUNS"); do
     log "cachet cold sync + warm open"
     rm -rf "$CS"; mkdir -p "$CS"
-    BENCH_PASSWORD="$USER_PASSWORD" "$CACHET_BIN" bench-mail sync --store "$CS" \
+    BENCH_PASSWORD="$USER_PASSWORD" "$CACHET_BIN" sync --store "$CS" \
       --host localhost --port "$IMAPS_PORT" --ca "$PKI_DIR/ca.crt" --user "$USER_NAME" \
       --password-env BENCH_PASSWORD >> "$RESULTS/cachet-sync.jsonl" ||
-      die "cachet bench-mail sync failed"
-    "$CACHET_BIN" bench-mail open --store "$CS" --pages 50 >> "$RESULTS/cachet-open.jsonl" ||
-      die "cachet bench-mail open failed"
+      die "the Cachet bench's sync failed"
+    "$CACHET_BIN" open --store "$CS" --pages 50 >> "$RESULTS/cachet-open.jsonl" ||
+      die "the Cachet bench's open failed"
   done
   CACHET_STORE_MB=$(du -sm "$CS" | cut -f1)
 fi
 
 # ---- 7. the table ----------------------------------------------------------------------
-raw_s=$(stats "$RESULTS/raw.jsonl" fetch_s)
-raw_med=$(python3 -c 'import json,statistics,sys; print(statistics.median(json.loads(l)["fetch_s"] for l in open(sys.argv[1])))' "$RESULTS/raw.jsonl")
-bytes_mb=$(python3 -c 'import json,sys; print(round(json.loads(open(sys.argv[1]).readline())["bytes"]/1e6))' "$RESULTS/raw.jsonl")
 machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/^Mem/{print $2}') GiB RAM, $(. /etc/os-release; echo "$PRETTY_NAME"), Dovecot $(dovecot --version | cut -d' ' -f1)"
-row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
 {
   echo
   echo "### $MESSAGES messages ($MAIL_MB MB of Maildir), medians of $RUNS runs (min–max)"
   echo
-  echo "Load average (1 min) at the start and the end: $LOAD0 → $(cut -d' ' -f1 /proc/loadavg)."
   echo "Machine: $machine, neomutt $(neomutt -v 2>/dev/null | head -1 | cut -d' ' -f2)."
+  echo "Load average (1 min) at the start and the end of the run: $LOAD0 → $(cut -d' ' -f1 /proc/loadavg)."
   echo "Command: \`scripts/bench-mail.sh $ARGS\`"
   echo
-  row measure result goal
-  row --- --- ---
-  [ -n "${GEN_S:-}" ] && row "generating the Maildir (Python, this run)" "${GEN_S} s" "—"
-  [ -n "${INDEX_S:-}" ] && row "\`doveadm index\` (this run)" "${INDEX_S} s" "—"
-  [ -n "${FIRST_FETCH_S:-}" ] && row "server: first envelope FETCH of the folder (its cache empty)" "${FIRST_FETCH_S} s" "—"
-  row "server: \`UID FETCH 1:*\` of Cachet's items, cache warm ($bytes_mb MB over TLS)" "$raw_s" "—"
-  row "server: the same, as UID lists of 200, newest first" "$(stats "$RESULTS/raw-batch.json" fetch_s)" "—"
-  if [ "$NEOMUTT" = 1 ]; then
-    row "neomutt: cold open, empty header cache, to the threaded index" "$(stats "$RESULTS/neomutt-cold.jsonl" open_s)" "—"
-    row "neomutt: peak RSS, cold" "$(stats "$RESULTS/neomutt-cold.jsonl" vmhwm_kb 0.001024 ' MB')" "—"
-    row "neomutt: warm open, header cache filled ($NM_HCACHE_MB MB), to the threaded index" "$(stats "$RESULTS/neomutt-warm.jsonl" open_s)" "—"
-    row "neomutt: 49 page-downs (after the first), warm" "$(stats "$RESULTS/neomutt-warm.jsonl" scroll_s 1000 ' ms')" "—"
-    row "neomutt: peak RSS, warm" "$(stats "$RESULTS/neomutt-warm.jsonl" vmhwm_kb 0.001024 ' MB')" "—"
-  fi
-  if [ "$HAVE_CACHET" = 1 ]; then
-    row "Cachet: cold sync into a fresh encrypted store" "$(stats "$RESULTS/cachet-sync.jsonl" sync_s)" "≤ 1.2 × $raw_s"
-    row "Cachet: peak RSS, sync" "$(stats "$RESULTS/cachet-sync.jsonl" vmhwm_kb 0.001024 ' MB')" "≤ 100 MB"
-    row "Cachet: warm open to the threaded first screen" "$(stats "$RESULTS/cachet-open.jsonl" open_s 1000 ' ms')" "≤ 100 ms, ≥ 20× neomutt"
-    row "Cachet: 49 page-downs" "$(stats "$RESULTS/cachet-open.jsonl" scroll_s 1000 ' ms')" "—"
-    row "Cachet: peak RSS, open + scroll" "$(stats "$RESULTS/cachet-open.jsonl" vmhwm_kb 0.001024 ' MB')" "≤ 100 MB"
-    row "Cachet: store on disk" "${CACHET_STORE_MB} MB" "—"
-  else
-    row "Cachet: cold sync, warm open, scrolling, RSS" "not measured (no \`cachet bench-mail\` in this build)" "—"
-  fi
+  python3 "$ROOT/benches/mail/table.py" "$RESULTS" "GEN_S=${GEN_S:-}" "INDEX_S=${INDEX_S:-}" \
+    "FIRST_FETCH_S=${FIRST_FETCH_S:-}" "NM_HCACHE_MB=${NM_HCACHE_MB:-}" "CACHET_STORE_MB=${CACHET_STORE_MB:-}"
   echo
   echo "Raw JSON of every run: $RESULTS/"
 } | tee "$RESULTS/table.md"
-echo "raw_fetch_median_s=$raw_med" > "$RESULTS/summary.env"
