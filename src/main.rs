@@ -281,6 +281,113 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 }
             }
         }
+        Some(
+            command @ (Commands::Sync(_)
+            | Commands::List(_)
+            | Commands::Read(_)
+            | Commands::Search(_)),
+        ) => {
+            let settings = load_settings(paths)?;
+            let command = match command {
+                Commands::Sync(a) => cachet::cli::mailbox::MailboxCommand::Sync(a),
+                Commands::List(a) => cachet::cli::mailbox::MailboxCommand::List(a),
+                Commands::Read(a) => cachet::cli::mailbox::MailboxCommand::Read(a),
+                Commands::Search(a) => cachet::cli::mailbox::MailboxCommand::Search(a),
+                _ => return Ok(exit::USAGE),
+            };
+            let (card, auth) = match cachet::cli::card_provider::card_session(cli.pin_fd) {
+                Ok((card, auth)) => {
+                    let auth: Arc<dyn rustls::client::ResolvesClientCert> = auth;
+                    (card, auth)
+                }
+                Err(error) => {
+                    eprintln!("cachet: {error}");
+                    return Ok(exit::CARD);
+                }
+            };
+            let ctx = cachet::cli::mailbox::MailboxContext {
+                settings: &settings,
+                profiles_root: paths.profiles_dir.clone(),
+                card: card.as_ref(),
+                client_auth: Some(auth),
+                labels: match cli.lang {
+                    Some(LangArg::En) => cachet::mail::render::Labels::ENGLISH,
+                    _ => cachet::mail::render::Labels::FRENCH,
+                },
+            };
+            match cachet::cli::mailbox::run(command, &ctx, &mut std::io::stdout().lock()) {
+                Ok(code) => Ok(code),
+                Err(error) => {
+                    eprintln!("cachet: {error}");
+                    Ok(error.exit_code())
+                }
+            }
+        }
+        Some(
+            command @ (Commands::Send(_)
+            | Commands::Outbox(_)
+            | Commands::Receipts(_)
+            | Commands::Mdn(_)),
+        ) => {
+            use cachet::cli::mail_wire::{self, MailCommand};
+            let command = match command {
+                Commands::Send(a) => MailCommand::Send(a),
+                Commands::Outbox(a) => MailCommand::Outbox(a),
+                Commands::Receipts(a) => MailCommand::Receipts(a),
+                Commands::Mdn(a) => MailCommand::Mdn(a),
+                _ => return Ok(exit::USAGE),
+            };
+            let settings = load_settings(paths)?;
+            let uses_card = settings.accounts.iter().any(|a| {
+                a.imap.auth == cachet::config::AuthMethod::Card
+                    || a.smtp
+                        .as_ref()
+                        .is_some_and(|s| s.auth == cachet::config::AuthMethod::Card)
+            });
+            // One PIN entry: the card opens the store and, for card accounts,
+            // is the TLS client certificate too.
+            let pcsc = cachet::cli::card_provider::PcscCards { pin_fd: cli.pin_fd };
+            let verified = if uses_card {
+                match cachet::cli::card_provider::VerifiedCard::open(cli.pin_fd) {
+                    Ok(card) => Some(card),
+                    Err(error) => {
+                        eprintln!("cachet: {error}");
+                        return Ok(exit::CARD);
+                    }
+                }
+            } else {
+                None
+            };
+            let client_auth: Option<Arc<dyn rustls::client::ResolvesClientCert>> = verified
+                .as_ref()
+                .map(|c| c.client_auth() as Arc<dyn rustls::client::ResolvesClientCert>);
+            let cards: &dyn cachet::cli::store::CardProvider = match &verified {
+                Some(card) => card,
+                None => &pcsc,
+            };
+            let ctx = mail_wire::MailContext {
+                settings: &settings,
+                profiles_root: paths.profiles_dir.clone(),
+                directory_root: Some(paths.profiles_dir.join("directory")),
+                cards,
+                client_auth,
+                now: time::OffsetDateTime::now_utc().unix_timestamp(),
+            };
+            let result = mail_wire::run(
+                command,
+                &ctx,
+                std::io::stdin().lock(),
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            );
+            match result {
+                Ok(code) => Ok(code),
+                Err(error) => {
+                    eprintln!("cachet: {error}");
+                    Ok(mail_wire::exit_code(&error))
+                }
+            }
+        }
         Some(Commands::Message(command)) => {
             let labels = match cli.lang {
                 Some(LangArg::En) => cachet::mail::render::Labels::ENGLISH,

@@ -10,9 +10,9 @@
 //! authentication is delegated to a `ResolvesClientCert` (the card module provides one backed
 //! by the CPS card), so no private key ever passes through here.
 //!
-//! The IGC-Santé production roots are not shipped: this machine only reaches package
-//! registries, so they could not be downloaded and checked here. Deployments configure them
-//! as PEM files (`pem_files`), which is also how tests inject their own CA.
+//! The IGC-Santé production root (`AC RACINE IGC-SANTE ELEMENTAIRE`, valid 2013-2033) ships
+//! embedded ([`AnchorSource::IgcSanteProduction`]); MSSanté accounts trust it plus the PEM
+//! files configured in `[trust] anchors` (which is also how tests inject their own CA).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,7 +31,15 @@ pub enum AnchorSource {
     PemFile(PathBuf),
     /// PEM text already in memory (tests, certificates embedded in the binary).
     PemBytes(Vec<u8>),
+    /// The IGC-Santé production root embedded in the binary (public CA certificate,
+    /// SHA-256 fingerprint 2D:9E:22:CA:…:96:7F, see `src/tls_anchors/README.md`).
+    IgcSanteProduction,
 }
+
+/// PEM of `AC RACINE IGC-SANTE ELEMENTAIRE` (ASIP-SANTE), the root of the IGC-Santé
+/// production chain that MSSanté operators' servers present.
+pub const IGC_SANTE_PRODUCTION_ROOT_PEM: &[u8] =
+    include_bytes!("tls_anchors/igc-sante-racine-elementaire.pem");
 
 /// Which certificate authorities may vouch for a server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +177,7 @@ fn origin(source: &AnchorSource) -> String {
     match source {
         AnchorSource::PemFile(path) => path.display().to_string(),
         AnchorSource::PemBytes(_) => "(in memory)".to_string(),
+        AnchorSource::IgcSanteProduction => "IGC-Santé (built in)".to_string(),
     }
 }
 
@@ -179,6 +188,7 @@ fn load_anchor(source: &AnchorSource) -> Result<Vec<CertificateDer<'static>>, Tl
             source: e,
         })?,
         AnchorSource::PemBytes(bytes) => bytes.clone(),
+        AnchorSource::IgcSanteProduction => IGC_SANTE_PRODUCTION_ROOT_PEM.to_vec(),
     };
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()

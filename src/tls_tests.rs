@@ -192,3 +192,44 @@ fn server_names_accept_dns_and_ip_and_refuse_junk() {
     assert!(server_name("127.0.0.1").is_ok());
     assert!(server_name("bad name with spaces").is_err());
 }
+
+#[test]
+fn the_built_in_igc_sante_root_is_the_production_root_and_loads() {
+    let certs = load_anchor(&AnchorSource::IgcSanteProduction).unwrap();
+    assert_eq!(certs.len(), 1);
+    let (_, cert) = x509_parser::parse_x509_certificate(certs[0].as_ref()).unwrap();
+    let subject = cert.subject().to_string();
+    assert!(
+        subject.contains("AC RACINE IGC-SANTE ELEMENTAIRE"),
+        "{subject}"
+    );
+    assert_eq!(cert.subject(), cert.issuer(), "a root is self-issued");
+    assert!(cert.is_ca());
+    let fingerprint = ring::digest::digest(&ring::digest::SHA256, certs[0].as_ref());
+    assert_eq!(
+        hex::encode(fingerprint.as_ref()),
+        "2d9e22ca19f777c6b745257c723ecb8df3c35fa6f1f6ec36b83600c97346967f"
+    );
+    // an MSSanté policy with only the built-in root builds a client configuration
+    let options = TlsOptions {
+        trust: TrustPolicy::ConfiguredOnly {
+            anchors: vec![AnchorSource::IgcSanteProduction],
+        },
+        versions: TlsVersions::default(),
+        client_auth: None,
+    };
+    assert!(client_config(&options).is_ok());
+}
+
+#[tokio::test]
+async fn the_built_in_root_does_not_vouch_for_a_foreign_ca() {
+    let p = pki(&["localhost"]);
+    let options = TlsOptions {
+        trust: TrustPolicy::ConfiguredOnly {
+            anchors: vec![AnchorSource::IgcSanteProduction],
+        },
+        versions: TlsVersions::default(),
+        client_auth: None,
+    };
+    assert!(handshake(&options, p.server, "localhost").await.is_err());
+}

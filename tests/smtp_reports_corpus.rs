@@ -94,6 +94,7 @@ fn corpus_reports_are_matched_and_classified() {
         ),
     ];
     for (file, sent_id, expected) in cases {
+        check_with_the_mime_module(&corpus, file, sent_id, expected);
         let path = corpus.join(file);
         let Ok(raw) = std::fs::read(&path) else {
             eprintln!("smtp_reports_corpus: {file} absent, skipped");
@@ -106,5 +107,32 @@ fn corpus_reports_are_matched_and_classified() {
         assert!(expected(&status), "{file}: {status:?}");
         // A report about some other message is not matched.
         assert_eq!(match_report(["unrelated@example.test"], &f), None, "{file}");
+    }
+}
+
+/// The same cases through the real pipeline: the MIME parser, then
+/// `mdn::report_fields` (what `cachet receipts` runs on each report).
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test helper
+fn check_with_the_mime_module(
+    corpus: &std::path::Path,
+    file: &str,
+    sent_id: &str,
+    expected: Expect,
+) {
+    let Ok(raw) = std::fs::read(corpus.join(file)) else {
+        return;
+    };
+    let parsed = cachet::mail::mime::parse_message(&raw, &Default::default()).unwrap();
+    let reports = cachet::mail::mdn::report_fields(&parsed, &raw);
+    let matched: Vec<_> = reports
+        .iter()
+        .filter_map(|r| match_report(["unrelated@example.test", sent_id], r))
+        .collect();
+    match matched.as_slice() {
+        [(id, status)] => {
+            assert_eq!(id, sent_id, "{file}");
+            assert!(expected(status), "{file} (MIME module): {status:?}");
+        }
+        other => panic!("{file} (MIME module): {other:?} from {reports:?}"),
     }
 }

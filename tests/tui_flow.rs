@@ -14,7 +14,15 @@ fn open_demo_move_open_back_quit() {
 
     h.keys("j j");
     assert_eq!(h.state.mailbox.cursor.selected, 2);
-    let subject = h.state.mailbox.rows[2].subject.clone();
+    let id = h.state.mailbox.entries[2].id;
+    let subject = h
+        .state
+        .mailbox
+        .rows
+        .get(id)
+        .expect("row on screen")
+        .subject
+        .clone();
 
     h.key("enter");
     assert_eq!(h.state.screen, Screen::Reader);

@@ -5,8 +5,10 @@
 //! (action and a hashed target), the request summary and the outcome —
 //! never content. The trail lives in the encrypted profile.
 
+use super::mail_msg::MailEffect;
 use super::msg::Effect;
 use crate::audit::{Action, AuditEvent, Outcome, Target};
+use crate::domain::mailbox::MessageId;
 
 /// The audit event an effect calls for, if any (before it runs).
 pub fn event_for(effect: &Effect) -> Vec<AuditEvent> {
@@ -73,8 +75,69 @@ pub fn event_for(effect: &Effect) -> Vec<AuditEvent> {
             "directory search (local index)",
         )],
         Effect::DropSecrets => vec![event(Action::Lock, None, "session locked")],
+        Effect::Mail(mail) => mail_event(mail).into_iter().collect(),
         _ => Vec::new(),
     }
+}
+
+/// The audit event of a mailbox action: folder, ids and the change, never
+/// a header or a body (the ids are the source's, UIDs for IMAP).
+fn mail_event(effect: &MailEffect) -> Option<AuditEvent> {
+    let ids = |ids: &[MessageId]| {
+        ids.iter()
+            .map(|id| id.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let (action, folder, request) = match effect {
+        MailEffect::SetFlags {
+            folder,
+            ids: list,
+            change,
+        } => (
+            Action::Flag,
+            folder,
+            format!(
+                "STORE {} {}{:?}",
+                ids(list),
+                if change.set { "+" } else { "-" },
+                change.flag
+            ),
+        ),
+        MailEffect::Move {
+            folder,
+            ids: list,
+            target,
+        } => (Action::Move, folder, format!("MOVE {} {target}", ids(list))),
+        MailEffect::Delete { folder, ids: list } => (
+            Action::Delete,
+            folder,
+            format!("DELETE {} (to Trash)", ids(list)),
+        ),
+        MailEffect::Expunge { folder } => (Action::Expunge, folder, "EXPUNGE".to_string()),
+        MailEffect::SaveAttachment {
+            folder, id, index, ..
+        } => (
+            Action::Export,
+            folder,
+            format!("SAVE ATTACHMENT {} #{index}", id.0),
+        ),
+        MailEffect::ViewAttachment { folder, id, index } => (
+            Action::Export,
+            folder,
+            format!("VIEW ATTACHMENT {} #{index} (system viewer)", id.0),
+        ),
+        _ => return None,
+    };
+    Some(AuditEvent {
+        action,
+        target: Some(Target::Label {
+            text: folder.clone(),
+        }),
+        request,
+        response: None,
+        outcome: Outcome::Success,
+    })
 }
 
 /// A message was opened for reading.

@@ -49,6 +49,14 @@ pub enum MailboxCmd {
     FilterUnread,
     NextFolder,
     PrevFolder,
+    Search,
+    Filter,
+    FilterFlagged,
+    FilterAttachment,
+    ClearFilters,
+    Move,
+    Delete,
+    Expunge,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,6 +67,11 @@ pub enum ReaderCmd {
     NextMessage,
     PrevMessage,
     Reply,
+    ToggleHtml,
+    NextAttachment,
+    SaveAttachment,
+    ViewAttachment,
+    Xdm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -152,12 +165,25 @@ registry! {
     "mailbox.filter_unread" => Command::Mailbox(M::FilterUnread), CmdFilterUnread;
     "mailbox.next_folder" => Command::Mailbox(M::NextFolder), CmdNextFolder;
     "mailbox.prev_folder" => Command::Mailbox(M::PrevFolder), CmdPrevFolder;
+    "mailbox.search" => Command::Mailbox(M::Search), CmdMailboxSearch;
+    "mailbox.filter" => Command::Mailbox(M::Filter), CmdMailboxFilter;
+    "mailbox.filter_flagged" => Command::Mailbox(M::FilterFlagged), CmdMailboxFilterFlagged;
+    "mailbox.filter_attachment" => Command::Mailbox(M::FilterAttachment), CmdMailboxFilterAttachment;
+    "mailbox.clear_filters" => Command::Mailbox(M::ClearFilters), CmdMailboxClearFilters;
+    "mailbox.move" => Command::Mailbox(M::Move), CmdMailboxMove;
+    "mailbox.delete" => Command::Mailbox(M::Delete), CmdMailboxDelete;
+    "mailbox.expunge" => Command::Mailbox(M::Expunge), CmdMailboxExpunge;
     "reader.scroll_down" => Command::Reader(R::ScrollDown), CmdScrollDown;
     "reader.scroll_up" => Command::Reader(R::ScrollUp), CmdScrollUp;
     "reader.toggle_headers" => Command::Reader(R::ToggleHeaders), CmdToggleHeaders;
     "reader.next_message" => Command::Reader(R::NextMessage), CmdNextMessage;
     "reader.prev_message" => Command::Reader(R::PrevMessage), CmdPrevMessage;
     "reader.reply" => Command::Reader(R::Reply), CmdReply;
+    "reader.toggle_html" => Command::Reader(R::ToggleHtml), CmdReaderToggleHtml;
+    "reader.next_attachment" => Command::Reader(R::NextAttachment), CmdReaderNextAttachment;
+    "reader.save_attachment" => Command::Reader(R::SaveAttachment), CmdReaderSaveAttachment;
+    "reader.view_attachment" => Command::Reader(R::ViewAttachment), CmdReaderViewAttachment;
+    "reader.xdm" => Command::Reader(R::Xdm), CmdReaderXdm;
     "compose.edit_body" => Command::Compose(C::EditBody), CmdEditBody;
     "directory.online" => Command::Directory(Y::ToggleOnline), CmdDirectoryOnline;
     "directory.write_to" => Command::Directory(Y::WriteTo), CmdDirectoryWriteTo;

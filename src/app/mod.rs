@@ -5,6 +5,7 @@
 //! runtime runs each effect as a task → results come back as `Msg` → one
 //! coalesced redraw of the pure view.
 
+pub mod attachment_io;
 pub mod audit_log;
 pub mod card_store;
 pub mod command;
@@ -12,6 +13,9 @@ pub mod editor;
 pub mod i18n;
 pub mod keymap;
 pub mod keys;
+pub mod mail_msg;
+pub mod mail_tasks;
+pub mod mail_update;
 pub mod msg;
 pub mod palette;
 pub mod records_service;

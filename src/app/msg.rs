@@ -8,7 +8,6 @@
 use super::command::Command;
 use super::keys::KeyPress;
 use super::state::Notification;
-use crate::domain::mailbox::{Flags, FolderInfo, ListQuery, MessageId, MessageRow, OpenedMessage};
 use crate::domain::text::RichText;
 use crate::records::backend::{DocumentEntry, DocumentQuery};
 use std::time::{Duration, Instant};
@@ -35,15 +34,8 @@ pub enum Msg {
     Tick(Instant),
     Notify(Notification),
     Progress(Option<Progress>),
-    Folders(Vec<FolderInfo>),
-    FolderLoaded {
-        generation: u64,
-        rows: Vec<MessageRow>,
-    },
-    MessageOpened {
-        generation: u64,
-        message: Option<Box<OpenedMessage>>,
-    },
+    /// Answers from the mail source (mailbox and reader).
+    Mail(super::mail_msg::MailEvent),
     EditorFinished(Result<String, String>),
     /// The card accepted the PIN (the demo's simulated card for now).
     Unlocked,
@@ -88,19 +80,10 @@ pub use crate::card::Pin;
 pub enum Effect {
     Quit,
     Suspend,
+    /// Folders and their counts from the mail source.
     LoadFolders,
-    LoadFolder {
-        query: ListQuery,
-        generation: u64,
-    },
-    OpenMessage {
-        id: MessageId,
-        generation: u64,
-    },
-    SetFlags {
-        id: MessageId,
-        flags: Flags,
-    },
+    /// Work for the mail source (list, rows, open, actions, search).
+    Mail(super::mail_msg::MailEffect),
     /// Hand the terminal to `$EDITOR` on this text, then take it back.
     EditText {
         initial: String,

@@ -115,6 +115,8 @@ pub async fn run(
     initial: Vec<Effect>,
 ) -> Result<(), RuntimeError> {
     let mut terminal = enter_terminal()?;
+    state.reader.lang = ui.texts.lang();
+    state.mailbox.utc_offset = Some(ui.utc_offset);
     let size = terminal.size()?;
     state.size = (size.width, size.height);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -255,44 +257,29 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                 return;
             };
             tokio::task::spawn_blocking(move || {
-                let _ = tx.send(Msg::Folders(mail.folders()));
+                let _ = tx.send(Msg::Mail(super::mail_tasks::load_folders(mail.as_ref())));
             });
         }
-        Effect::LoadFolder { query, generation } => {
+        Effect::Mail(effect) => {
             let Some(mail) = services.mail.clone() else {
                 return;
             };
+            let session = services.clone();
             tokio::task::spawn_blocking(move || {
-                let rows = mail.list(&query);
-                let _ = tx.send(Msg::FolderLoaded { generation, rows });
-            });
-        }
-        Effect::OpenMessage { id, generation } => {
-            let Some(mail) = services.mail.clone() else {
-                return;
-            };
-            let store = services.clone();
-            tokio::task::spawn_blocking(move || {
-                let message = mail.open(id).map(Box::new);
-                if let Some(m) = &message {
-                    let message_id = m
-                        .all_headers
-                        .iter()
-                        .find(|(name, _)| name.eq_ignore_ascii_case("message-id"))
-                        .map_or_else(|| format!("uid:{}", id.0), |(_, v)| v.clone());
-                    audit(&store, super::audit_log::read(&message_id));
+                let event = super::mail_tasks::perform(effect, mail.as_ref());
+                if let super::mail_msg::MailEvent::Opened {
+                    result: Ok(Some(doc)),
+                    ..
+                } = &event
+                {
+                    let target = doc
+                        .message_id
+                        .clone()
+                        .unwrap_or_else(|| format!("{}:{}", doc.folder, doc.id.0));
+                    audit(&session, super::audit_log::read(&target));
                 }
-                let _ = tx.send(Msg::MessageOpened {
-                    generation,
-                    message,
-                });
+                let _ = tx.send(Msg::Mail(event));
             });
-        }
-        Effect::SetFlags { id, flags } => {
-            let Some(mail) = services.mail.clone() else {
-                return;
-            };
-            tokio::task::spawn_blocking(move || mail.set_flags(id, flags));
         }
         Effect::VerifyPin(pin) => {
             let Some(card) = services.card.clone() else {

@@ -11,7 +11,7 @@ use super::runtime::{CardSession, PinOutcome};
 use super::state::{Connectivity, SessionInfo, State};
 use super::theme::{ColorDepth, Theme};
 use super::update::update;
-use crate::demo::{DEMO_PIN, DemoMailbox};
+use crate::demo::DEMO_PIN;
 use crate::domain::mailbox::MailSource;
 use crate::ui::{UiContext, view};
 use ratatui::Terminal;
@@ -62,7 +62,10 @@ pub const NOW: i64 = 1_795_000_000;
 pub struct Harness {
     pub state: State,
     pub ui: UiContext,
-    pub mail: DemoMailbox,
+    /// The mail source the effects run against (the demo unless a test swaps it).
+    pub mail: std::sync::Arc<dyn MailSource>,
+    /// Every mail effect performed, in order (tests check what was asked).
+    pub mail_log: Vec<super::mail_msg::MailEffect>,
     pub card: ScriptedCard,
     pub records: crate::demo::records::DemoRecords,
     /// A generated directory index, when the test asked for one.
@@ -75,6 +78,22 @@ pub struct Harness {
 impl Harness {
     /// The demo mailbox, loaded, in `lang`, at `width`x`height`.
     pub fn demo(lang: Lang, width: u16, height: u16) -> Harness {
+        Harness::with_mail(
+            lang,
+            width,
+            height,
+            std::sync::Arc::new(crate::demo::generate(NOW, 2026)),
+        )
+    }
+
+    /// Like [`Harness::demo`] with another mail source (a generated 100k
+    /// folder, a source that fails or is offline).
+    pub fn with_mail(
+        lang: Lang,
+        width: u16,
+        height: u16,
+        mail: std::sync::Arc<dyn MailSource>,
+    ) -> Harness {
         let keymap = Keymap::builtin("default").unwrap_or_default();
         let session = SessionInfo {
             profile: Some("Dr Alice Martin".into()),
@@ -83,6 +102,8 @@ impl Harness {
         };
         let mut state = State::new(keymap, session, true);
         state.size = (width, height);
+        state.reader.lang = lang;
+        state.mailbox.utc_offset = Some(time::UtcOffset::UTC);
         state.login.demo_pin = Some(DEMO_PIN.into());
         state.records.available = true;
         state.records.test_profile = true;
@@ -97,7 +118,8 @@ impl Harness {
         let mut harness = Harness {
             state,
             ui,
-            mail: crate::demo::generate(NOW, 2026),
+            mail,
+            mail_log: Vec::new(),
             card: ScriptedCard::default(),
             records: crate::demo::records::DemoRecords::new(),
             directory: None,
@@ -156,18 +178,15 @@ impl Harness {
     fn settle(&mut self, mut effects: Vec<Effect>) {
         while let Some(effect) = effects.pop() {
             let msg = match effect {
-                Effect::LoadFolders => Some(Msg::Folders(self.mail.folders())),
-                Effect::LoadFolder { query, generation } => Some(Msg::FolderLoaded {
-                    generation,
-                    rows: self.mail.list(&query),
-                }),
-                Effect::OpenMessage { id, generation } => Some(Msg::MessageOpened {
-                    generation,
-                    message: self.mail.open(id).map(Box::new),
-                }),
-                Effect::SetFlags { id, flags } => {
-                    self.mail.set_flags(id, flags);
-                    None
+                Effect::LoadFolders => Some(Msg::Mail(super::mail_tasks::load_folders(
+                    self.mail.as_ref(),
+                ))),
+                Effect::Mail(effect) => {
+                    self.mail_log.push(effect.clone());
+                    Some(Msg::Mail(super::mail_tasks::perform(
+                        effect,
+                        self.mail.as_ref(),
+                    )))
                 }
                 Effect::SearchDirectory {
                     query, generation, ..

@@ -25,6 +25,7 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
     let mut effects = match msg {
         Msg::Key(key) => on_key(state, key),
         Msg::Mouse(input) => on_mouse(state, input),
+        Msg::Paste(text) if mailbox::prompt::on_paste(state, &text) => Vec::new(),
         Msg::Paste(text) => {
             if let Some(palette) = &mut state.palette {
                 palette.input.push_str(text.lines().next().unwrap_or(""));
@@ -33,7 +34,7 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
         }
         Msg::Resize { width, height } => {
             state.size = (width, height);
-            let (len, page) = (state.mailbox.rows.len(), mailbox::page_height(state));
+            let (len, page) = (state.mailbox.entries.len(), mailbox::page_height(state));
             state.mailbox.cursor.clamp(len, page);
             Vec::new()
         }
@@ -57,18 +58,7 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             state.progress = progress;
             Vec::new()
         }
-        Msg::Folders(folders) => mailbox::on_folders(state, folders),
-        Msg::FolderLoaded { generation, rows } => {
-            mailbox::on_rows(state, generation, rows);
-            Vec::new()
-        }
-        Msg::MessageOpened {
-            generation,
-            message,
-        } => {
-            reader::on_opened(state, generation, message);
-            Vec::new()
-        }
+        Msg::Mail(event) => super::mail_update::on_event(state, event),
         Msg::EditorFinished(result) => {
             compose::on_editor_finished(state, result);
             Vec::new()
@@ -100,6 +90,7 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             Vec::new()
         }
     };
+    effects.extend(mailbox::ensure_rows(state));
     effects.extend(schedule_ticks(state, now));
     effects
 }
@@ -132,6 +123,11 @@ fn schedule_ticks(state: &mut State, now: Instant) -> Vec<Effect> {
 fn on_key(state: &mut State, key: KeyPress) -> Vec<Effect> {
     if matches!(state.screen, Screen::Login | Screen::Lock)
         && let Some(effects) = login::on_key(state, &key)
+    {
+        return effects;
+    }
+    if matches!(state.screen, Screen::Mailbox | Screen::Reader)
+        && let Some(effects) = mailbox::prompt::on_key(state, &key)
     {
         return effects;
     }
@@ -212,12 +208,16 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
                 state.go(Screen::Help);
                 Vec::new()
             }
+            AppCmd::Back if state.screen == Screen::Mailbox && state.mailbox.search.is_some() => {
+                mailbox::actions::close_search(state)
+            }
             AppCmd::Back => {
                 // The innermost thing closes first: an open document, then the
                 // directory's result list, then the screen.
                 let closed_inside = (state.screen == Screen::Records
                     && records::close_viewer(state))
-                    || directory::back_to_field(state);
+                    || directory::back_to_field(state)
+                    || reader::attachments::close_inside(state);
                 if !closed_inside {
                     state.back();
                 }
@@ -267,7 +267,7 @@ fn on_mouse(state: &mut State, input: MouseInput) -> Vec<Effect> {
     match state.screen {
         Screen::Mailbox => {
             let list = MailboxAreas::new(body).messages;
-            let (len, height) = (state.mailbox.rows.len(), mailbox::page_height(state));
+            let (len, height) = (state.mailbox.entries.len(), mailbox::page_height(state));
             match input {
                 MouseInput::Click { .. } => {
                     if let Some(offset) = row_at(list, column, row) {

@@ -7,6 +7,7 @@ use super::msg::Msg;
 use super::state::{Level, Notification, Screen};
 use super::testing::Harness;
 use super::update::update;
+use crate::app::mail_msg::MailEvent;
 use crate::app::msg::Effect;
 use std::time::Duration;
 
@@ -18,31 +19,27 @@ fn demo() -> Harness {
 fn the_demo_opens_on_a_populated_inbox() {
     let h = demo();
     assert_eq!(h.state.screen, Screen::Mailbox);
-    assert!(h.state.mailbox.rows.len() >= 200);
+    assert!(h.state.mailbox.entries.len() >= 200);
     assert_eq!(h.state.mailbox.folder_name(), Some("INBOX"));
 }
 
 #[test]
 fn moving_and_opening_marks_the_message_read() {
     let mut h = demo();
-    let unread_index = h
-        .state
-        .mailbox
-        .rows
-        .iter()
-        .position(|r| !r.flags.seen)
-        .expect("an unread message");
+    let unread_index = (0..h.state.mailbox.entries.len())
+        .position(|i| h.row(i).is_some_and(|r| !r.flags.seen))
+        .expect("an unread message on the first screen");
     for _ in 0..unread_index {
         h.key("j");
     }
     assert_eq!(h.state.mailbox.cursor.selected, unread_index);
-    let id = h.state.mailbox.rows[unread_index].id;
+    let id = h.state.mailbox.entries[unread_index].id;
     let unread_before = h.state.mailbox.folders[0].unread;
     h.key("enter");
     assert_eq!(h.state.screen, Screen::Reader);
     assert_eq!(h.state.reader.message.as_ref().map(|m| m.id), Some(id));
     assert!(
-        h.state.mailbox.rows[unread_index].flags.seen,
+        h.row(unread_index).expect("loaded").flags.seen,
         "seen locally"
     );
     assert_eq!(
@@ -59,33 +56,50 @@ fn stale_answers_are_dropped() {
     let mut h = demo();
     h.key("enter");
     let current = h.state.reader.requested.expect("requested");
-    let other = h.state.mailbox.rows[5].id;
+    let other = h.state.mailbox.entries[5].id;
     let stale = h.mail_open(other);
-    h.send(Msg::MessageOpened {
+    h.send(Msg::Mail(MailEvent::Opened {
         generation: current.1 - 1,
-        message: stale,
-    });
+        result: Ok(stale),
+    }));
     assert_eq!(
         h.state.reader.message.as_ref().map(|m| m.id),
         Some(current.0),
         "an old answer changes nothing"
     );
 
-    let rows_before = h.state.mailbox.rows.clone();
-    h.send(Msg::FolderLoaded {
+    let entries_before = h.state.mailbox.entries.clone();
+    h.send(Msg::Mail(MailEvent::Listed {
         generation: 1,
-        rows: Vec::new(),
-    });
-    assert_eq!(h.state.mailbox.rows, rows_before);
+        result: Ok(Default::default()),
+        offline: false,
+    }));
+    assert_eq!(h.state.mailbox.entries, entries_before);
 }
 
 impl Harness {
     fn mail_open(
         &self,
         id: crate::domain::mailbox::MessageId,
-    ) -> Option<Box<crate::domain::mailbox::OpenedMessage>> {
-        use crate::domain::mailbox::MailSource;
-        self.mail.open(id).map(Box::new)
+    ) -> Option<Box<crate::ui::screens::reader::document::ReaderDoc>> {
+        let opened = self.mail.open("INBOX", id).ok()??;
+        let options = self.state.reader.options();
+        crate::ui::screens::reader::document::build("INBOX", &opened, options)
+            .ok()
+            .map(Box::new)
+    }
+
+    /// The row at list position `index`, if it is loaded.
+    fn row(&self, index: usize) -> Option<&crate::domain::mailbox::MessageRow> {
+        let id = self.state.mailbox.entries.get(index)?.id;
+        self.state.mailbox.rows.get(id)
+    }
+
+    /// Every row of the current list, asked from the source directly.
+    fn all_rows(&self) -> Vec<crate::domain::mailbox::MessageRow> {
+        let ids: Vec<_> = self.state.mailbox.entries.iter().map(|e| e.id).collect();
+        let folder = self.state.mailbox.folder_name().unwrap_or("INBOX");
+        self.mail.rows(folder, &ids).unwrap_or_default()
     }
 }
 
@@ -106,7 +120,7 @@ fn chords_wait_then_run_and_unknown_keys_reset() {
     assert_eq!(h.state.screen, Screen::Mailbox);
     assert_eq!(
         h.state.mailbox.cursor.selected,
-        h.state.mailbox.rows.len() - 1
+        h.state.mailbox.entries.len() - 1
     );
     h.keys("g g");
     assert_eq!(h.state.mailbox.cursor.selected, 0);
@@ -116,24 +130,18 @@ fn chords_wait_then_run_and_unknown_keys_reset() {
 fn sort_thread_and_filter_reload_the_list() {
     let mut h = demo();
     h.key("u");
-    assert!(h.state.mailbox.unread_only);
-    assert!(h.state.mailbox.rows.iter().all(|r| !r.flags.seen));
+    assert!(h.state.mailbox.filters.unread);
+    assert!(h.all_rows().iter().all(|r| !r.flags.seen));
     h.key("u");
     h.key("t");
     assert!(h.state.mailbox.threaded);
-    assert!(h.state.mailbox.rows.iter().any(|r| r.depth > 0));
+    assert!(h.state.mailbox.entries.iter().any(|e| e.depth > 0));
     h.key("o");
     assert_eq!(
         h.state.mailbox.sort,
         crate::domain::mailbox::SortKey::Sender
     );
-    let names: Vec<String> = h
-        .state
-        .mailbox
-        .rows
-        .iter()
-        .map(|r| r.from.to_lowercase())
-        .collect();
+    let names: Vec<String> = h.all_rows().iter().map(|r| r.from.to_lowercase()).collect();
     assert!(names.windows(2).all(|w| w[0] <= w[1]), "sorted by sender");
     h.key("J");
     assert_eq!(h.state.mailbox.folder_name(), Some("Sent"));
@@ -142,12 +150,12 @@ fn sort_thread_and_filter_reload_the_list() {
 #[test]
 fn toggles_flag_and_read_with_a_notification() {
     let mut h = demo();
-    let before = h.state.mailbox.rows[0].flags;
+    let before = h.row(0).expect("loaded").flags;
     h.key("F");
-    assert_eq!(h.state.mailbox.rows[0].flags.flagged, !before.flagged);
+    assert_eq!(h.row(0).expect("loaded").flags.flagged, !before.flagged);
     assert!(h.state.notifications.iter().any(|n| n.level == Level::Info));
     h.key("N");
-    assert_eq!(h.state.mailbox.rows[0].flags.seen, !before.seen);
+    assert_eq!(h.row(0).expect("loaded").flags.seen, !before.seen);
 }
 
 #[test]
@@ -178,7 +186,9 @@ fn lock_hides_patient_data_and_the_pin_resumes_where_we_were() {
     h.key("ctrl-l");
     assert_eq!(h.state.screen, Screen::Lock);
     assert!(
-        h.state.mailbox.rows.is_empty() && h.state.reader.message.is_none(),
+        h.state.mailbox.entries.is_empty()
+            && h.state.mailbox.rows.is_empty()
+            && h.state.reader.message.is_none(),
         "data gone from the state"
     );
     assert!(h.outside.iter().any(|e| e.contains("DropSecrets")));
@@ -204,7 +214,7 @@ fn lock_hides_patient_data_and_the_pin_resumes_where_we_were() {
         "resumed exactly where we were"
     );
     assert_eq!(h.state.reader.message.as_ref().map(|m| m.id), open);
-    assert!(!h.state.mailbox.rows.is_empty());
+    assert!(!h.state.mailbox.entries.is_empty() && !h.state.mailbox.rows.is_empty());
     assert_eq!(h.state.mailbox.cursor.selected, 2, "selection kept");
 }
 
@@ -391,7 +401,7 @@ fn card_removal_locks_and_another_card_starts_its_own_session() {
         Screen::Lock,
         "pulling the card locks at once"
     );
-    assert!(h.state.reader.message.is_none() && h.state.mailbox.rows.is_empty());
+    assert!(h.state.reader.message.is_none() && h.state.mailbox.entries.is_empty());
     // Another practitioner's card: same PIN in this harness, but their own session.
     h.state.login.card_holder_id = Some("810100000099".into());
     h.state.login.card_present = true;

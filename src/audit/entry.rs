@@ -17,6 +17,10 @@ pub enum Action {
     Send,
     Delete,
     Move,
+    /// A flag set or cleared (read, follow-up, deleted mark).
+    Flag,
+    /// A folder's deleted messages removed for good.
+    Expunge,
     DirectoryQuery,
     RecordList,
     RecordOpen,
@@ -40,6 +44,8 @@ impl Action {
             Action::Send => "send",
             Action::Delete => "delete",
             Action::Move => "move",
+            Action::Flag => "flag",
+            Action::Expunge => "expunge",
             Action::DirectoryQuery => "directory_query",
             Action::RecordList => "record_list",
             Action::RecordOpen => "record_open",

@@ -45,6 +45,25 @@ pub fn client_auth(
     ))
 }
 
+/// The card once, PIN verified once, as both the store's key unwrapper and
+/// the TLS client certificate (mailbox commands need both).
+pub fn card_session(
+    pin_fd: Option<u32>,
+) -> std::result::Result<
+    (
+        Box<dyn KeyUnwrapper>,
+        std::sync::Arc<crate::card::signer::CardClientAuth>,
+    ),
+    crate::card::Error,
+> {
+    let (handle, info) = verified_card(pin_fd)?;
+    let auth = std::sync::Arc::new(crate::card::signer::CardClientAuth::new(
+        handle.clone(),
+        &info,
+    ));
+    Ok((Box::new(CardUnwrapper { handle, info }), auth))
+}
+
 /// The card in the reader (waited for up to a minute), its holder shown,
 /// its PIN asked (terminal without echo, or `--pin-fd`) and verified.
 fn verified_card(
@@ -55,4 +74,34 @@ fn verified_card(
     eprintln!("{}", info.holder.display_name);
     handle.verify(crate::cli::card::read_pin(pin_fd)?)?;
     Ok((handle, info))
+}
+
+/// The card verified once (one PIN entry) for a command that needs it twice:
+/// to open the store and as the TLS client certificate of a card account.
+pub struct VerifiedCard {
+    handle: CardHandle,
+    info: crate::card::CardInfo,
+}
+
+impl VerifiedCard {
+    pub fn open(pin_fd: Option<u32>) -> std::result::Result<Self, crate::card::Error> {
+        let (handle, info) = verified_card(pin_fd)?;
+        Ok(Self { handle, info })
+    }
+
+    pub fn client_auth(&self) -> std::sync::Arc<crate::card::signer::CardClientAuth> {
+        std::sync::Arc::new(crate::card::signer::CardClientAuth::new(
+            self.handle.clone(),
+            &self.info,
+        ))
+    }
+}
+
+impl CardProvider for VerifiedCard {
+    fn card(&self, _role: CardRole) -> Result<Box<dyn KeyUnwrapper>> {
+        Ok(Box::new(CardUnwrapper {
+            handle: self.handle.clone(),
+            info: self.info.clone(),
+        }))
+    }
 }

@@ -96,7 +96,7 @@ pub fn tls_options(
     account: &crate::config::Account,
     client_auth: Option<Arc<dyn ResolvesClientCert>>,
 ) -> TlsOptions {
-    let anchors: Vec<AnchorSource> = settings
+    let mut anchors: Vec<AnchorSource> = settings
         .trust
         .anchors
         .iter()
@@ -108,6 +108,9 @@ pub fn tls_options(
         || host.ends_with(".mssante.fr");
     TlsOptions {
         trust: if mssante {
+            if settings.trust.uses_builtin_igc_sante() {
+                anchors.push(AnchorSource::IgcSanteProduction);
+            }
             TrustPolicy::ConfiguredOnly { anchors }
         } else {
             TrustPolicy::PublicRoots { extra: anchors }
@@ -249,13 +252,26 @@ mod tests {
     }
 
     #[test]
-    fn mssante_accounts_trust_only_the_configured_anchors() {
+    fn mssante_accounts_trust_only_the_configured_anchors_and_igc_sante() {
         let anchors = vec![AnchorSource::PemFile("/etc/igc.pem".into())];
+        let with_igc = vec![
+            AnchorSource::PemFile("/etc/igc.pem".into()),
+            AnchorSource::IgcSanteProduction,
+        ];
         for (host, auth) in [
             ("imap.x.mssante.fr", "password"),
             ("imap.example.test", "card"),
         ] {
             let s = settings(host, auth);
+            let t = tls_options(&s, &s.accounts[0], None);
+            assert_eq!(
+                t.trust,
+                TrustPolicy::ConfiguredOnly {
+                    anchors: with_igc.clone()
+                }
+            );
+            let mut s = s;
+            s.trust.builtin_igc_sante = Some(false);
             let t = tls_options(&s, &s.accounts[0], None);
             assert_eq!(
                 t.trust,

@@ -7,9 +7,13 @@ pub mod card;
 pub mod card_provider;
 pub mod directory;
 pub mod imap;
+pub mod mail_wire;
+pub mod mailbox;
 pub mod message;
+pub mod receipts;
 pub mod records;
 pub mod send;
+pub mod send_flow;
 pub mod store;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -77,6 +81,14 @@ pub enum Commands {
     /// IMAP accounts: check the connection, list folders, sync (not yet into the store).
     #[command(subcommand)]
     Imap(imap::ImapCommand),
+    /// Sync the mailbox of one or every account into the encrypted cache.
+    Sync(mailbox::SyncArgs),
+    /// List a cached folder, newest conversation first (offline, from the cache).
+    List(mailbox::ListArgs),
+    /// Show a message (from the cache; fetched when online if not cached yet).
+    Read(mailbox::ReadArgs),
+    /// Search the cached mail (offline): from: to: subject: body: date:A..B.
+    Search(mailbox::SearchArgs),
     /// Read, thread and search raw messages (files), offline.
     #[command(subcommand)]
     Message(message::MessageCommand),
@@ -89,6 +101,14 @@ pub enum Commands {
     /// The audit trail: verify, export, prune.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
+    /// Send a message; its text is read from standard input.
+    Send(send::SendArgs),
+    /// The outbox: list, send what waits (--flush), retry, cancel, sent messages (--sent).
+    Outbox(send::OutboxArgs),
+    /// Match the read receipts and delivery reports received to the messages sent.
+    Receipts(receipts::ReceiptsArgs),
+    /// Answer a read-receipt request (asks first; never automatic).
+    Mdn(receipts::MdnArgs),
     /// The shared patient record: render CDA/XDM documents, list a patient's documents.
     #[command(subcommand)]
     Records(records::RecordsCommand),

@@ -1,29 +1,27 @@
 //! `cachet send` and `cachet outbox`: queue a message (body from standard
-//! input), list the outbox, flush it. Written against the outbox traits; the
-//! caller (main) supplies the store, the transport (settings, TLS, card) and
-//! the Sent checker. A message is committed before any network step, so when
-//! the server cannot be reached it stays queued and the command says so
-//! (exit code 4).
+//! input), list the outbox, flush, retry or cancel. Written against the
+//! outbox traits; [`crate::cli::mail_wire`] supplies the encrypted store,
+//! the SMTP transport, the IMAP Sent check and filing, and the audit trail.
+//! A message is committed before any network step, so when the server
+//! cannot be reached it stays queued and the command says so (exit code 4).
+//! Recipients outside the MSSanté trust space are refused unless
+//! `--outside-trust-space` is given; `--protect-attachments` puts the files
+//! in an AES-256 archive whose password is printed once.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::audit::{Action, AuditEvent, Outcome as AuditOutcome, Target};
 use crate::cli::exit;
+use crate::cli::send_flow::{self, AuditSink, SentFiler, outcome_id, report};
 use crate::mail::compose::{Attachment, Draft, Mailbox};
 use crate::mail::outbox::{
-    Outbox, OutboxEntry, OutboxState, OutboxStore, Outcome, SentChecker, Transport,
+    Outbox, OutboxEntry, OutboxState, OutboxStore, SentChecker, SentLog, Transport,
 };
+use crate::records::ins::InsPolicy;
 
 /// Largest body read from standard input; mail servers refuse far less.
 const MAX_BODY: u64 = 32 * 1024 * 1024;
-
-#[derive(Debug, clap::Subcommand)]
-pub enum SendCommand {
-    /// Send a message; the text is read from standard input.
-    Send(SendArgs),
-    /// Show the outbox, or send what is waiting in it.
-    Outbox(OutboxArgs),
-}
 
 #[derive(Debug, clap::Args)]
 pub struct SendArgs {
@@ -35,14 +33,27 @@ pub struct SendArgs {
     /// Hidden recipient: in the envelope only.
     #[arg(long, value_name = "ADDRESS")]
     pub bcc: Vec<String>,
-    #[arg(long)]
-    pub subject: String,
+    /// Subject (with --xdm, defaults to the MSSanté convention `XDM/1.0/DDM+…`).
+    #[arg(long, required_unless_present = "xdm")]
+    pub subject: Option<String>,
     /// File to attach (repeat for several).
     #[arg(long = "attach", value_name = "FILE")]
     pub attach: Vec<PathBuf>,
+    /// CDA document to send as IHE_XDM.ZIP (sets X-MSS-CODECDA and X-MSS-INS).
+    #[arg(long, value_name = "CDA.xml")]
+    pub xdm: Option<PathBuf>,
     /// Ask for a read receipt.
     #[arg(long)]
     pub receipt: bool,
+    /// Account name (default: the first account).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Send even to recipients outside the MSSanté trust space.
+    #[arg(long)]
+    pub outside_trust_space: bool,
+    /// Put the attachments in an AES-256 encrypted zip; its password is printed once.
+    #[arg(long)]
+    pub protect_attachments: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -53,6 +64,18 @@ pub struct OutboxArgs {
     /// Try to send every waiting message now.
     #[arg(long)]
     pub flush: bool,
+    /// Put a failed message back in the queue and try it now.
+    #[arg(long, value_name = "MESSAGE-ID", conflicts_with_all = ["cancel", "flush"])]
+    pub retry: Option<String>,
+    /// Withdraw a queued or failed message.
+    #[arg(long, value_name = "MESSAGE-ID", conflicts_with_all = ["retry", "flush"])]
+    pub cancel: Option<String>,
+    /// Show the sent messages and what their receipts said.
+    #[arg(long)]
+    pub sent: bool,
+    /// Account name (default: the first account).
+    #[arg(long)]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +84,10 @@ pub enum Error {
     Compose(#[from] crate::mail::compose::Error),
     #[error("{0}")]
     Outbox(#[from] crate::mail::outbox::Error),
+    #[error("{0}")]
+    Xdm(#[from] crate::mail::xdm::Error),
+    #[error("{0}")]
+    Protect(#[from] crate::mail::protect::Error),
     #[error("cannot read {path}: {source}")]
     ReadFile {
         path: PathBuf,
@@ -71,6 +98,8 @@ pub enum Error {
     Stdin(#[source] std::io::Error),
     #[error("the message text is not valid UTF-8")]
     NotUtf8,
+    #[error("--protect-attachments needs at least one --attach or --xdm")]
+    NothingToProtect,
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
 }
@@ -81,41 +110,42 @@ impl crate::error::HasKind for Error {
         match self {
             Error::Compose(e) => e.kind(),
             Error::Outbox(e) => e.kind(),
+            Error::Xdm(e) => e.kind(),
+            Error::Protect(e) => e.kind(),
             Error::ReadFile { .. } | Error::Stdin(_) | Error::Output(_) => ErrorKind::Io,
-            Error::NotUtf8 => ErrorKind::Invalid,
+            Error::NotUtf8 | Error::NothingToProtect => ErrorKind::Invalid,
         }
     }
 }
 
-/// Everything the commands need, wired by `main`.
-pub struct SendContext<'a, S, T, C> {
+pub(crate) fn out_err(e: std::io::Error) -> Error {
+    Error::Output(e)
+}
+
+/// Everything the commands need, wired by [`crate::cli::mail_wire`] (or a test).
+pub struct SendContext<'a, S, T, C, F> {
     pub outbox: &'a Outbox<S>,
     pub transport: &'a T,
     pub checker: &'a C,
+    /// Appends accepted messages to the Sent folder.
+    pub filer: &'a F,
+    /// Where sent messages are tracked for receipts (none: not tracked).
+    pub sent_log: Option<&'a SentLog>,
+    pub audit: &'a dyn AuditSink,
+    /// Whether a domain belongs to the MSSanté trust space (the directory).
+    pub is_mssante_domain: &'a (dyn Fn(&str) -> bool + Sync),
     pub from: Mailbox,
     pub signature: Option<String>,
+    pub ins_policy: InsPolicy,
     /// Unix seconds (the caller's clock).
     pub now: i64,
 }
 
-/// Runs one command; returns the exit code. `out` gets results, `err` the
+/// `cachet send`: returns the exit code. `out` gets results, `err` the
 /// one-sentence explanations.
-pub async fn run<S: OutboxStore, T: Transport, C: SentChecker>(
-    cmd: SendCommand,
-    ctx: SendContext<'_, S, T, C>,
-    stdin: impl Read,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<u8, Error> {
-    match cmd {
-        SendCommand::Send(args) => send(args, ctx, stdin, out, err).await,
-        SendCommand::Outbox(args) => outbox(args, ctx, out, err).await,
-    }
-}
-
-async fn send<S: OutboxStore, T: Transport, C: SentChecker>(
+pub async fn send<S: OutboxStore, T: Transport, C: SentChecker, F: SentFiler>(
     args: SendArgs,
-    ctx: SendContext<'_, S, T, C>,
+    ctx: &SendContext<'_, S, T, C, F>,
     stdin: impl Read,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -125,100 +155,176 @@ async fn send<S: OutboxStore, T: Transport, C: SentChecker>(
             .map(|a| Mailbox::parse(a))
             .collect::<Result<Vec<_>, _>>()
     };
+    let (to, cc, bcc) = (parse(&args.to)?, parse(&args.cc)?, parse(&args.bcc)?);
+    let outsiders = crate::mail::trust::outside_trust_space(
+        to.iter().chain(&cc).chain(&bcc),
+        ctx.is_mssante_domain,
+    );
+    if !outsiders.is_empty() {
+        let list = outsiders
+            .iter()
+            .map(|o| o.email.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !args.outside_trust_space {
+            ctx.audit.record(AuditEvent {
+                action: Action::Send,
+                target: Some(Target::Label {
+                    text: "outbox".into(),
+                }),
+                request: format!(
+                    "refused locally: {} recipient(s) outside the MSSanté trust space",
+                    outsiders.len()
+                ),
+                response: None,
+                outcome: AuditOutcome::Denied,
+            });
+            writeln!(
+                err,
+                "Not sent: outside the MSSanté trust space (domain unknown to the directory): {list}. \
+                 Check the addresses, or send anyway with --outside-trust-space (and consider --protect-attachments)."
+            )
+            .map_err(out_err)?;
+            return Ok(exit::ERROR);
+        }
+        writeln!(
+            err,
+            "Warning: outside the MSSanté trust space, the message is not protected end to end: {list}."
+        )
+        .map_err(out_err)?;
+    }
+
     let mut body = Vec::new();
     stdin
         .take(MAX_BODY)
         .read_to_end(&mut body)
         .map_err(Error::Stdin)?;
     let body = String::from_utf8(body).map_err(|_| Error::NotUtf8)?;
-    let attachments = args
+    let mut attachments = args
         .attach
         .iter()
         .map(|p| read_attachment(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut subject = args.subject;
+    let mut mss = crate::mail::compose::MssHeaders::default();
+    if let Some(path) = &args.xdm {
+        let cda = read_file(path)?;
+        let recipients: Vec<String> = to.iter().chain(&cc).map(|m| m.email.clone()).collect();
+        let x = crate::mail::xdm::attach_cda(cda, &recipients, ctx.ins_policy)?;
+        attachments.push(x.attachment);
+        mss = x.mss;
+        subject.get_or_insert(x.subject);
+    }
+    if args.protect_attachments {
+        if attachments.is_empty() {
+            return Err(Error::NothingToProtect);
+        }
+        let p = crate::mail::protect::protect(&attachments)?;
+        attachments = vec![p.archive];
+        writeln!(
+            out,
+            "Password of the protected archive (shown only now; give it to the recipient by another channel, phone or SMS): {}",
+            p.password.expose()
+        )
+        .map_err(out_err)?;
+    }
     let draft = Draft {
         from: Some(ctx.from.clone()),
-        to: parse(&args.to)?,
-        cc: parse(&args.cc)?,
-        bcc: parse(&args.bcc)?,
-        subject: args.subject,
+        to,
+        cc,
+        bcc,
+        subject: subject.unwrap_or_default(),
         body,
         signature: ctx.signature.clone(),
         attachments,
         request_receipt: args.receipt,
+        mss,
         ..Draft::default()
     };
     let built = draft.build(ctx.now)?;
-    let id = ctx.outbox.enqueue(built, ctx.now).await?;
-    let outcomes = ctx
-        .outbox
-        .process_due(ctx.transport, ctx.checker, ctx.now)
-        .await?;
+    let recipients = built.envelope.recipients.len();
+    let size = built.bytes.len();
+    let id = built.message_id.clone();
+    ctx.outbox.enqueue(built, ctx.now).await?;
+    ctx.audit.record(AuditEvent {
+        action: Action::Send,
+        target: Some(Target::Message {
+            message_id: id.clone(),
+        }),
+        request: format!("outbox enqueue ({recipients} recipient(s), {size} bytes)"),
+        response: None,
+        outcome: AuditOutcome::Success,
+    });
+    let outcomes = send_flow::process(ctx).await?;
     let mine = outcomes.iter().find(|o| outcome_id(o) == id);
-    report(mine, &id, out, err)
+    let code = report(mine, &id, out, err)?;
+    Ok(code.max(send_flow::settle(ctx, err).await?))
 }
 
-fn report(
-    outcome: Option<&Outcome>,
-    id: &str,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<u8, Error> {
-    let (code, text, to_err) = match outcome {
-        Some(Outcome::Sent { .. } | Outcome::AlreadySent { .. }) => {
-            (exit::OK, format!("Sent <{id}>."), false)
-        }
-        Some(Outcome::Deferred { reason, .. } | Outcome::Unverified { reason, .. }) => (
-            exit::NETWORK,
-            format!("The message <{id}> stays in the outbox and will be retried: {reason}."),
-            true,
-        ),
-        Some(Outcome::Failed {
-            reason,
-            permanent: true,
-            ..
-        }) => (
-            exit::ERROR,
-            format!("The server refused the message <{id}>: {reason}."),
-            true,
-        ),
-        Some(Outcome::Failed {
-            reason,
-            permanent: false,
-            ..
-        }) => (
-            exit::NETWORK,
-            format!("Sending <{id}> failed too many times: {reason}."),
-            true,
-        ),
-        None => (exit::OK, format!("The message <{id}> is queued."), false),
-    };
-    if to_err {
-        writeln!(err, "{text}").map_err(Error::Output)?;
-    } else {
-        writeln!(out, "{text}").map_err(Error::Output)?;
-    }
-    Ok(code)
-}
-
-async fn outbox<S: OutboxStore, T: Transport, C: SentChecker>(
+/// `cachet outbox …`.
+pub async fn outbox<S: OutboxStore, T: Transport, C: SentChecker, F: SentFiler>(
     args: OutboxArgs,
-    ctx: SendContext<'_, S, T, C>,
+    ctx: &SendContext<'_, S, T, C, F>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
+    if args.sent {
+        return send_flow::list_sent(ctx, args.json, out).await;
+    }
     let mut code = exit::OK;
-    if args.flush {
+    if let Some(id) = &args.cancel {
+        let id = bare_id(id);
+        let r = ctx.outbox.cancel(id).await;
+        ctx.audit.record(AuditEvent {
+            action: Action::Delete,
+            target: Some(Target::Message {
+                message_id: id.to_string(),
+            }),
+            request: "outbox cancel".into(),
+            response: None,
+            outcome: if r.is_ok() {
+                AuditOutcome::Success
+            } else {
+                AuditOutcome::Failure
+            },
+        });
+        r?;
+        writeln!(out, "Cancelled <{id}>.").map_err(out_err)?;
+    }
+    if let Some(id) = &args.retry {
+        let id = bare_id(id);
+        let r = ctx.outbox.retry(id, ctx.now).await;
+        ctx.audit.record(AuditEvent {
+            action: Action::Send,
+            target: Some(Target::Message {
+                message_id: id.to_string(),
+            }),
+            request: "outbox retry".into(),
+            response: None,
+            outcome: if r.is_ok() {
+                AuditOutcome::Success
+            } else {
+                AuditOutcome::Failure
+            },
+        });
+        r?;
+    }
+    if args.flush || args.retry.is_some() {
         ctx.outbox.flush_now(ctx.now).await?;
-        for o in ctx
-            .outbox
-            .process_due(ctx.transport, ctx.checker, ctx.now)
-            .await?
-        {
-            let c = report(Some(&o), outcome_id(&o), out, err)?;
-            code = code.max(c);
+        ctx.audit.record(AuditEvent {
+            action: Action::Send,
+            target: Some(Target::Label {
+                text: "outbox".into(),
+            }),
+            request: "outbox flush".into(),
+            response: None,
+            outcome: AuditOutcome::Success,
+        });
+        for o in send_flow::process(ctx).await? {
+            code = code.max(report(Some(&o), outcome_id(&o), out, err)?);
         }
     }
+    code = code.max(send_flow::settle(ctx, err).await?);
     let entries: Vec<OutboxEntry> = ctx
         .outbox
         .list()
@@ -228,10 +334,10 @@ async fn outbox<S: OutboxStore, T: Transport, C: SentChecker>(
         .collect();
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &entries).map_err(|e| Error::Output(e.into()))?;
-        writeln!(out).map_err(Error::Output)?;
-    } else if !args.flush {
+        writeln!(out).map_err(out_err)?;
+    } else if !args.flush && args.retry.is_none() && args.cancel.is_none() {
         if entries.is_empty() {
-            writeln!(out, "The outbox is empty.").map_err(Error::Output)?;
+            writeln!(out, "The outbox is empty.").map_err(out_err)?;
         }
         for e in &entries {
             let state = match &e.state {
@@ -246,27 +352,29 @@ async fn outbox<S: OutboxStore, T: Transport, C: SentChecker>(
                 e.recipients.join(", "),
                 e.message_id
             )
-            .map_err(Error::Output)?;
+            .map_err(out_err)?;
         }
     }
     Ok(code)
 }
 
-fn outcome_id(o: &Outcome) -> &str {
-    match o {
-        Outcome::Sent { message_id, .. }
-        | Outcome::AlreadySent { message_id }
-        | Outcome::Deferred { message_id, .. }
-        | Outcome::Failed { message_id, .. }
-        | Outcome::Unverified { message_id, .. } => message_id,
-    }
+/// A Message-ID as typed, with or without brackets.
+fn bare_id(id: &str) -> &str {
+    let id = id.trim();
+    id.strip_prefix('<')
+        .and_then(|s| s.strip_suffix('>'))
+        .unwrap_or(id)
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|source| Error::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn read_attachment(path: &Path) -> Result<Attachment, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::ReadFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = read_file(path)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -298,142 +406,5 @@ fn content_type_for(name: &str) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::error::ErrorKind;
-    use crate::mail::outbox::testing::{RecordingSentChecker, RecordingTransport};
-    use crate::mail::outbox::{MemoryOutboxStore, RetryPolicy, SendFailure};
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct TestCli {
-        #[command(subcommand)]
-        cmd: SendCommand,
-    }
-
-    fn cmd(args: &[&str]) -> SendCommand {
-        TestCli::try_parse_from(std::iter::once("cachet").chain(args.iter().copied()))
-            .unwrap()
-            .cmd
-    }
-
-    async fn go(
-        ob: &Outbox<MemoryOutboxStore>,
-        t: &RecordingTransport,
-        args: &[&str],
-        stdin: &str,
-    ) -> (u8, String, String) {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let ctx = SendContext {
-            outbox: ob,
-            transport: t,
-            checker: &RecordingSentChecker(t.clone()),
-            from: Mailbox::parse("alice@example.test").unwrap(),
-            signature: None,
-            now: 100,
-        };
-        let code = run(cmd(args), ctx, stdin.as_bytes(), &mut out, &mut err)
-            .await
-            .unwrap();
-        (
-            code,
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-        )
-    }
-
-    #[tokio::test]
-    async fn send_then_list() {
-        let ob = Outbox::new(MemoryOutboxStore::new(), RetryPolicy::default(), false);
-        let t = RecordingTransport::default();
-        let (code, out, _) = go(
-            &ob,
-            &t,
-            &[
-                "send",
-                "--to",
-                "bob@example.test",
-                "--subject",
-                "Bonjour",
-                "--receipt",
-            ],
-            "Texte\n",
-        )
-        .await;
-        assert_eq!(code, exit::OK);
-        assert!(out.starts_with("Sent <"));
-        assert_eq!(t.delivered().len(), 1);
-        let (code, out, _) = go(&ob, &t, &["outbox", "--json"], "").await;
-        assert_eq!(code, exit::OK);
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(v[0]["recipients"][0], "bob@example.test");
-        assert_eq!(v[0]["state"], "Sent");
-    }
-
-    #[tokio::test]
-    async fn unreachable_server_leaves_it_queued_with_exit_4_then_flush_sends() {
-        let ob = Outbox::new(MemoryOutboxStore::new(), RetryPolicy::default(), false);
-        let t = RecordingTransport::default();
-        t.fail_next(SendFailure {
-            permanent: false,
-            outcome_unknown: false,
-            kind: ErrorKind::Network,
-            reason: "connection refused".into(),
-        });
-        let (code, out, err) = go(
-            &ob,
-            &t,
-            &["send", "--to", "bob@example.test", "--subject", "S"],
-            "x",
-        )
-        .await;
-        assert_eq!(code, exit::NETWORK);
-        assert!(out.is_empty());
-        assert!(
-            err.contains("stays in the outbox") && err.contains("connection refused"),
-            "{err}"
-        );
-        assert!(t.delivered().is_empty());
-        let (_, out, _) = go(&ob, &t, &["outbox"], "").await;
-        assert!(out.starts_with("queued"), "{out}");
-        let (code, out, _) = go(&ob, &t, &["outbox", "--flush"], "").await;
-        assert_eq!(code, exit::OK);
-        assert!(out.starts_with("Sent <"));
-        assert_eq!(t.delivered().len(), 1);
-    }
-
-    #[test]
-    fn bad_input_is_refused_by_clap_or_the_builder() {
-        assert!(
-            TestCli::try_parse_from(["cachet", "send", "--subject", "x"]).is_err(),
-            "--to is required"
-        );
-        assert_eq!(content_type_for("IHE_XDM.ZIP"), "application/zip");
-        assert_eq!(content_type_for("noext"), "application/octet-stream");
-    }
-
-    #[tokio::test]
-    async fn a_bad_address_is_an_error_before_anything_is_queued() {
-        let ob = Outbox::new(MemoryOutboxStore::new(), RetryPolicy::default(), false);
-        let t = RecordingTransport::default();
-        let ctx = SendContext {
-            outbox: &ob,
-            transport: &t,
-            checker: &RecordingSentChecker(t.clone()),
-            from: Mailbox::parse("alice@example.test").unwrap(),
-            signature: None,
-            now: 0,
-        };
-        let e = run(
-            cmd(&["send", "--to", "bob", "--subject", "x"]),
-            ctx,
-            &b""[..],
-            &mut Vec::new(),
-            &mut Vec::new(),
-        )
-        .await
-        .unwrap_err();
-        assert!(matches!(e, Error::Compose(_)));
-        assert!(ob.list().await.unwrap().is_empty());
-    }
-}
+#[path = "send_tests.rs"]
+mod tests;

@@ -46,9 +46,19 @@ pub struct Settings {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Trust {
-    /// PEM files; MSSanté accounts accept only these anchors.
+    /// PEM files; MSSanté accounts accept only these anchors (plus the built-in IGC-Santé
+    /// production root unless `builtin_igc_sante = false`).
     #[serde(default)]
     pub anchors: Vec<PathBuf>,
+    /// Trust the IGC-Santé production root shipped in the binary (default true).
+    pub builtin_igc_sante: Option<bool>,
+}
+
+impl Trust {
+    /// Whether the built-in IGC-Santé production root is trusted.
+    pub fn uses_builtin_igc_sante(&self) -> bool {
+        self.builtin_igc_sante.unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

@@ -6,6 +6,11 @@
 
 mod corpus;
 mod mailbox;
+mod mailbox_raw;
+mod mailbox_search;
+mod mailbox_source;
+#[cfg(test)]
+mod mailbox_tests;
 pub mod records;
 
 /// The simulated demo card's PIN, shown on the login and lock screens.

@@ -32,10 +32,19 @@ pub enum Tree {
     Settings = 8,
     /// The audit trail: sequence number (big-endian).
     Audit = 9,
+    /// Per-folder mail cache records (sync state, ordered index): folder
+    /// hash, then one record byte chosen by the caller.
+    MailFolders = 10,
+    /// Search postings: folder hash, then the caller's 32-byte opaque term key.
+    SearchPostings = 11,
+    /// Search documents: folder hash, then UID (big-endian).
+    SearchDocs = 12,
+    /// Durable queue of mail changes: account hash, then sequence (big-endian).
+    MailQueue = 13,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 10] = [
+    pub const ALL: [Tree; 14] = [
         Tree::Meta,
         Tree::Envelopes,
         Tree::Bodies,
@@ -46,6 +55,10 @@ impl Tree {
         Tree::Records,
         Tree::Settings,
         Tree::Audit,
+        Tree::MailFolders,
+        Tree::SearchPostings,
+        Tree::SearchDocs,
+        Tree::MailQueue,
     ];
 
     pub fn from_byte(b: u8) -> Option<Tree> {
@@ -64,6 +77,10 @@ impl Tree {
             Tree::Records => "records",
             Tree::Settings => "settings",
             Tree::Audit => "audit",
+            Tree::MailFolders => "mail-folders",
+            Tree::SearchPostings => "search-postings",
+            Tree::SearchDocs => "search-docs",
+            Tree::MailQueue => "mail-queue",
         }
     }
 
@@ -77,6 +94,10 @@ impl Tree {
             Tree::Outbox | Tree::Drafts | Tree::DirectoryHistory | Tree::Audit => Some(1 + 8),
             Tree::Records => Some(1 + 2 * HASH_LEN),
             Tree::Settings => Some(1 + HASH_LEN),
+            Tree::MailFolders => Some(1 + HASH_LEN + 1),
+            Tree::SearchPostings => Some(1 + HASH_LEN + 32),
+            Tree::SearchDocs => Some(1 + HASH_LEN + 4),
+            Tree::MailQueue => Some(1 + HASH_LEN + 8),
         }
     }
 }

@@ -41,7 +41,12 @@ pub fn view(frame: &mut Frame, state: &State, ui: &UiContext) {
         Screen::Mailbox => {
             screens::mailbox::view::draw(frame, areas.body, &state.mailbox, state.has_mail, ui)
         }
-        Screen::Reader => screens::reader::view::draw(frame, areas.body, &state.reader, ui),
+        Screen::Reader => {
+            screens::reader::view::draw(frame, areas.body, &state.reader, ui);
+            if let Some(prompt) = &state.mailbox.prompt {
+                screens::mailbox::view::draw_prompt(frame, areas.body, &state.mailbox, prompt, ui);
+            }
+        }
         Screen::Compose => screens::compose::view::draw(frame, areas.body, &state.compose, ui),
         Screen::Directory => {
             screens::directory::view::draw(frame, areas.body, &state.directory, ui)

@@ -19,6 +19,8 @@ use tokio_rustls::client::TlsStream;
 
 use crate::common::Stack;
 
+pub mod cli;
+
 pub fn tls_config(stack: &Stack) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_file_iter(stack.path("CA_CERT")).unwrap() {
@@ -118,8 +120,13 @@ pub async fn imap(stack: &Stack, user: &str) -> ImapSession {
 
 /// Every message in `user`'s INBOX whose Message-ID is `id`, raw.
 pub async fn messages_with_id(stack: &Stack, user: &str, id: &str) -> Vec<Vec<u8>> {
+    messages_in(stack, user, "INBOX", id).await
+}
+
+/// Every message in `user`'s `folder` whose Message-ID is `id`, raw.
+pub async fn messages_in(stack: &Stack, user: &str, folder: &str, id: &str) -> Vec<Vec<u8>> {
     let mut session = imap(stack, user).await;
-    session.select("INBOX").await.unwrap();
+    session.select(folder).await.unwrap();
     let found = session
         .search(format!("HEADER Message-ID \"<{id}>\""))
         .await
@@ -189,4 +196,26 @@ impl cachet::mail::outbox::SentChecker for InboxSentChecker {
             .await
             .is_empty())
     }
+}
+
+/// The UID of the message with Message-ID `id` in `user`'s INBOX.
+pub async fn inbox_uid(stack: &Stack, user: &str, id: &str) -> Option<u32> {
+    let mut session = imap(stack, user).await;
+    session.select("INBOX").await.unwrap();
+    let found = session
+        .uid_search(format!("HEADER Message-ID \"<{id}>\""))
+        .await
+        .unwrap();
+    session.logout().await.unwrap();
+    found.into_iter().max()
+}
+
+/// A current-thread runtime for tests that are not async themselves (the
+/// CLI runs its own runtime and cannot be called from inside one).
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
 }

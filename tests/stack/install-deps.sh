@@ -15,6 +15,8 @@ PKGS=(
   # smart card: daemon, vpcd virtual reader driver, client library headers, pcsc_scan
   pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools
   tmux
+  # opening the AES-256 protected attachment archives as a recipient would (7zz)
+  7zip
   # building the crate (ring, pcsc-sys) and the scripts' own tools
   gcc libc6-dev pkg-config openssl ca-certificates iproute2 curl util-linux bsdutils procps
 )

@@ -8,9 +8,11 @@
 //! here is pure: the MIME parser extracts the fields, the outbox sends.
 
 mod build;
+mod from_mime;
 mod request;
 mod track;
 
 pub use build::{Mdn, SendingMode, build_mdn};
+pub use from_mime::report_fields;
 pub use request::{AskReason, ReceiptDecision, ReceiptRequest, decide};
 pub use track::{DsnRecipient, ReportFields, ReportKind, TrackedStatus, advance, match_report};

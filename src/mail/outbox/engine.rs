@@ -91,6 +91,7 @@ impl<S: OutboxStore> Outbox<S> {
         let record = OutboxRecord::new(built, now);
         let id = record.message_id.clone();
         self.store.put(record).await?;
+        super::fault::point(super::fault::AFTER_COMMIT);
         Ok(id)
     }
 
@@ -185,6 +186,7 @@ impl<S: OutboxStore> Outbox<S> {
                 record.outcome_unknown = false;
                 record.last_error = None;
                 self.store.update(record).await?;
+                super::fault::point(super::fault::AFTER_DATA);
                 Ok(Outcome::Sent {
                     message_id,
                     server_reply,

@@ -18,20 +18,29 @@
 
 mod engine;
 mod error;
+pub mod fault;
 mod handle;
+mod imap_sent;
 mod memory;
 mod record;
+mod sent_log;
 mod smtp_transport;
+mod store_backed;
 pub mod testing;
 mod traits;
 
 pub use engine::{Outbox, Outcome, RetryPolicy};
 pub use error::Error;
 pub use handle::{OutboxHandle, ToFile, spawn_outbox};
+pub use imap_sent::ImapSent;
 pub use memory::MemoryOutboxStore;
 pub use record::{OutboxEntry, OutboxRecord, OutboxState};
+pub use sent_log::{MAX_TRACKED, Matched, SentLog, SentMessage};
 pub use smtp_transport::SmtpTransport;
+pub use store_backed::StoreOutboxStore;
 pub use traits::{OutboxStore, SendFailure, SentChecker, Transport};
 
 #[cfg(test)]
 mod engine_tests;
+#[cfg(test)]
+mod store_tests;

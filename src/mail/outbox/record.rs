@@ -39,6 +39,8 @@ pub struct OutboxRecord {
     /// The key (without brackets): unique, and what the Sent check looks for.
     pub message_id: String,
     pub envelope: Envelope,
+    /// Base64 in the stored JSON (a byte array would be four times larger).
+    #[serde(with = "b64")]
     pub bytes: Vec<u8>,
     pub state: OutboxState,
     /// Attempts started so far.
@@ -112,5 +114,19 @@ impl From<&OutboxRecord> for OutboxEntry {
             created_at: r.created_at,
             size: r.bytes.len(),
         }
+    }
+}
+
+mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    pub fn serialize<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text: String = serde::Deserialize::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
     }
 }

@@ -9,6 +9,7 @@
 //! SHA-1 is an [`ErrorKind::Integrity`](crate::error::ErrorKind) error.
 
 pub mod archive;
+pub mod attach;
 pub mod error;
 pub mod headers;
 pub mod metadata;
@@ -16,6 +17,7 @@ pub mod package;
 pub mod write;
 
 pub use archive::ZipLimits;
+pub use attach::{XDM_NAME, XdmAttachment, attach_cda, conventional_subject};
 pub use error::Error;
 pub use headers::{MssHeaders, mss_headers};
 pub use metadata::{CodedValue, DocumentEntry, SubmissionSet, SubmitObjects, XdsAuthor};

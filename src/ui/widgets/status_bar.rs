@@ -16,6 +16,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &UiContext) {
     let base = ui.theme.style(scope::STATUS);
     let session = &state.session;
     let (connectivity, conn_scope) = match session.connectivity {
+        // The mail source answers from its cache: offline, whatever the session thought.
+        _ if state.mailbox.offline => (T::StatusOffline, scope::STATUS_OFFLINE),
         Connectivity::Online => (T::StatusOnline, scope::STATUS_ONLINE),
         Connectivity::Offline => (T::StatusOffline, scope::STATUS_OFFLINE),
         Connectivity::Demo => (T::StatusDemo, scope::STATUS_OFFLINE),

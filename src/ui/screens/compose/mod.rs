@@ -7,7 +7,7 @@ use crate::app::command::ComposeCmd;
 use crate::app::i18n::T;
 use crate::app::msg::Effect;
 use crate::app::state::{Level, Notification, State};
-use crate::domain::mailbox::OpenedMessage;
+use crate::ui::screens::reader::document::ReaderDoc;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ComposeState {
@@ -18,7 +18,7 @@ pub struct ComposeState {
 
 impl ComposeState {
     /// A reply: to the sender, `RE:` once, the original quoted.
-    pub fn reply_to(message: &OpenedMessage) -> ComposeState {
+    pub fn reply_to(message: &ReaderDoc) -> ComposeState {
         let subject = if message.subject.to_lowercase().starts_with("re:") {
             message.subject.clone()
         } else {

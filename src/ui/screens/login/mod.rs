@@ -137,9 +137,7 @@ pub fn lock(state: &mut State) -> Vec<Effect> {
     if state.screen == Screen::Lock {
         return Vec::new();
     }
-    state.mailbox.keep_selected = state.mailbox.selected_row().map(|r| r.id);
-    state.mailbox.rows.clear();
-    state.mailbox.folders.clear();
+    state.mailbox.forget();
     state.reader.clear();
     crate::ui::screens::records::clear(state);
     state.directory.results.clear();
@@ -267,11 +265,7 @@ pub fn on_unlocked(state: &mut State) -> Vec<Effect> {
         state.screen = state.history.pop().unwrap_or(Screen::Mailbox);
     }
     let mut effects = vec![Effect::LoadFolders];
-    if let Some((id, _)) = state.reader.requested {
-        let generation = state.generation();
-        state.reader.requested = Some((id, generation));
-        effects.push(Effect::OpenMessage { id, generation });
-    }
+    effects.extend(crate::ui::screens::reader::reopen(state));
     effects.extend(crate::ui::screens::records::refresh(state));
     effects
 }

@@ -1,34 +1,55 @@
 //! The mailbox screen: folders on the left, the message list on the right.
 //!
-//! Rows come from the mail source through effects; this module only keeps
-//! what is shown and the cursor. Requests carry a generation: a folder
-//! answer that arrives after the user moved on is dropped.
+//! The list is virtualised: the state holds the folder's ordered entries
+//! (ids and thread depths, from `MailSource::list`) and a [`RowWindow`] of
+//! rows for the lines on screen, asked for by id as the cursor moves. List
+//! and row requests carry generations: an answer for a folder, sort or
+//! window the user has left is dropped.
 
+pub mod actions;
+pub mod prompt;
 pub mod view;
+pub mod window;
 
 use crate::app::command::{ListCmd, MailboxCmd};
 use crate::app::i18n::T;
+use crate::app::mail_msg::MailEffect;
 use crate::app::msg::Effect;
 use crate::app::state::{Level, Notification, Screen, State};
 use crate::domain::mailbox::{
-    Flags, FolderInfo, FolderRole, ListQuery, MessageId, MessageRow, SortKey,
+    Flag, FlagChange, FolderInfo, FolderRole, ListEntry, ListFilters, ListQuery, MessageId,
+    MessageList, MessageRow, SortKey, SourceError, SourceErrorKind,
 };
 use crate::ui::layout::{Areas, MailboxAreas, inner_height};
 use crate::ui::list::ListCursor;
+use window::RowWindow;
 
 #[derive(Debug, Clone, Default)]
 pub struct MailboxState {
     pub folders: Vec<FolderInfo>,
     pub folder: usize,
-    pub rows: Vec<MessageRow>,
+    /// The folder's messages in list order (ids and thread depth only).
+    pub entries: Vec<ListEntry>,
+    /// Rows for the visible window and its margins.
+    pub rows: RowWindow,
     pub cursor: ListCursor,
     pub sort: SortKey,
     pub threaded: bool,
-    pub unread_only: bool,
-    /// The generation of the folder request in flight, if any.
+    pub filters: ListFilters,
+    /// The generation of the list request in flight, if any.
     pub loading: Option<u64>,
-    /// The message to select once rows arrive (after a reload or an unlock).
+    /// The message to select once the list arrives (after a reload or an unlock).
     pub keep_selected: Option<MessageId>,
+    /// The source answers from its cache without a server.
+    pub offline: bool,
+    /// The last list request failed.
+    pub error: Option<SourceErrorKind>,
+    /// The open one-line prompt (search, filter, move, confirmations).
+    pub prompt: Option<prompt::Prompt>,
+    /// Search results shown instead of the folder.
+    pub search: Option<actions::SearchView>,
+    /// The user's UTC offset, for dates typed in filters (set at start).
+    pub utc_offset: Option<time::UtcOffset>,
 }
 
 impl MailboxState {
@@ -36,8 +57,24 @@ impl MailboxState {
         self.folders.get(self.folder).map(|f| f.name.as_str())
     }
 
+    pub fn selected_id(&self) -> Option<MessageId> {
+        self.entries.get(self.cursor.selected).map(|e| e.id)
+    }
+
+    /// The selected message's row, when it is loaded.
     pub fn selected_row(&self) -> Option<&MessageRow> {
-        self.rows.get(self.cursor.selected)
+        self.rows.get(self.selected_id()?)
+    }
+
+    /// Forgets the list (the lock hides patient data).
+    pub fn forget(&mut self) {
+        self.keep_selected = self.selected_id().or(self.keep_selected);
+        self.entries.clear();
+        self.rows.clear();
+        self.folders.clear();
+        self.loading = None;
+        self.prompt = None;
+        self.search = None;
     }
 }
 
@@ -58,26 +95,50 @@ pub fn folder_label(role: FolderRole) -> Option<T> {
     }
 }
 
-/// Asks for the current folder's rows with the current sort and filters.
+fn current_query(state: &State) -> Option<ListQuery> {
+    Some(ListQuery {
+        folder: state.mailbox.folder_name()?.to_string(),
+        sort: state.mailbox.sort,
+        threaded: state.mailbox.threaded,
+        filters: state.mailbox.filters.clone(),
+    })
+}
+
+/// Asks for the current folder's entries with the current sort and filters
+/// (or runs the shown search again).
 pub fn reload(state: &mut State) -> Vec<Effect> {
-    let Some(folder) = state.mailbox.folder_name().map(str::to_string) else {
+    if let Some(search) = &state.mailbox.search {
+        let query = search.query.clone();
+        state.mailbox.search = None;
+        return actions::submitted(
+            state,
+            prompt::Prompt::new(prompt::PromptKind::Search, query),
+        );
+    }
+    let Some(query) = current_query(state) else {
         return vec![Effect::LoadFolders];
     };
     let generation = state.generation();
     state.mailbox.loading = Some(generation);
     if state.mailbox.keep_selected.is_none() {
-        state.mailbox.keep_selected = state.mailbox.selected_row().map(|r| r.id);
+        state.mailbox.keep_selected = state.mailbox.selected_id();
     }
-    let query = ListQuery {
-        folder,
-        sort: state.mailbox.sort,
-        threaded: state.mailbox.threaded,
-        unread_only: state.mailbox.unread_only,
-    };
-    vec![Effect::LoadFolder { query, generation }]
+    vec![Effect::Mail(MailEffect::List { query, generation })]
 }
 
-pub fn on_folders(state: &mut State, folders: Vec<FolderInfo>) -> Vec<Effect> {
+pub fn on_folders(
+    state: &mut State,
+    result: Result<Vec<FolderInfo>, SourceError>,
+    offline: bool,
+) -> Vec<Effect> {
+    state.mailbox.offline = offline;
+    let folders = match result {
+        Ok(folders) => folders,
+        Err(error) => {
+            mail_error(state, &error);
+            return Vec::new();
+        }
+    };
     let previous = state.mailbox.folder_name().map(str::to_string);
     state.mailbox.folders = folders;
     state.mailbox.folder = previous
@@ -90,33 +151,102 @@ pub fn on_folders(state: &mut State, folders: Vec<FolderInfo>) -> Vec<Effect> {
                 .position(|f| f.role == FolderRole::Inbox)
         })
         .unwrap_or(0);
-    if state.mailbox.rows.is_empty() {
+    if state.mailbox.entries.is_empty() && state.mailbox.loading.is_none() {
         reload(state)
     } else {
         Vec::new()
     }
 }
 
-pub fn on_rows(state: &mut State, generation: u64, rows: Vec<MessageRow>) {
-    if state.mailbox.loading != Some(generation) {
+/// Tells the user a source failure; offline failures also set the marker.
+pub fn mail_error(state: &mut State, error: &SourceError) {
+    if error.kind() == SourceErrorKind::Offline {
+        state.mailbox.offline = true;
+    }
+    state.notify(
+        Notification::new(Level::Error, T::NotifyMailError).arg("reason", error.to_string()),
+    );
+}
+
+pub fn on_listed(
+    state: &mut State,
+    generation: u64,
+    result: Result<MessageList, SourceError>,
+    offline: bool,
+) {
+    if state.mailbox.loading != Some(generation) || state.mailbox.search.is_some() {
         return; // a stale answer: the user asked for something else since
     }
     state.mailbox.loading = None;
-    state.mailbox.rows = rows;
-    let height = page_height(state);
+    state.mailbox.offline = offline;
+    let list = match result {
+        Ok(list) => list,
+        Err(error) => {
+            state.mailbox.error = Some(error.kind());
+            mail_error(state, &error);
+            return;
+        }
+    };
+    state.mailbox.error = None;
+    state.mailbox.entries = list.entries;
+    state.mailbox.rows.clear();
+    let (len, height) = (state.mailbox.entries.len(), page_height(state));
     if let Some(id) = state.mailbox.keep_selected.take()
-        && let Some(index) = state.mailbox.rows.iter().position(|r| r.id == id)
+        && let Some(index) = state.mailbox.entries.iter().position(|e| e.id == id)
     {
-        state
-            .mailbox
-            .cursor
-            .select(index, state.mailbox.rows.len(), height);
+        state.mailbox.cursor.select(index, len, height);
     }
-    state.mailbox.cursor.clamp(state.mailbox.rows.len(), height);
+    state.mailbox.cursor.clamp(len, height);
+}
+
+/// Asks for the rows of the visible window that are missing. Called after
+/// every update: cheap (proportional to the window) when nothing is missing.
+pub fn ensure_rows(state: &mut State) -> Vec<Effect> {
+    if state.mailbox.entries.is_empty() || !state.screen.needs_session() {
+        return Vec::new();
+    }
+    let Some(folder) = state.mailbox.folder_name().map(str::to_string) else {
+        return Vec::new();
+    };
+    let height = page_height(state);
+    let range = window::wanted_range(
+        state.mailbox.entries.len(),
+        state.mailbox.cursor.offset,
+        height,
+    );
+    let Some(ids) = state.mailbox.rows.missing(&state.mailbox.entries, range) else {
+        return Vec::new();
+    };
+    let generation = state.generation();
+    state.mailbox.rows.requesting(generation, ids.clone());
+    vec![Effect::Mail(MailEffect::Rows {
+        folder,
+        ids,
+        generation,
+    })]
+}
+
+pub fn on_rows(state: &mut State, generation: u64, result: Result<Vec<MessageRow>, SourceError>) {
+    match result {
+        Ok(rows) => {
+            let height = page_height(state);
+            let margin = window::margin(height);
+            let len = state.mailbox.entries.len();
+            let offset = state.mailbox.cursor.offset;
+            let keep =
+                offset.saturating_sub(2 * margin).min(len)..(offset + height + 2 * margin).min(len);
+            let entries = &state.mailbox.entries;
+            state.mailbox.rows.answer(generation, rows, entries, keep);
+        }
+        Err(error) => {
+            state.mailbox.rows.failed(generation);
+            mail_error(state, &error);
+        }
+    }
 }
 
 pub fn on_list(state: &mut State, command: ListCmd) -> Vec<Effect> {
-    let (len, height) = (state.mailbox.rows.len(), page_height(state));
+    let (len, height) = (state.mailbox.entries.len(), page_height(state));
     if state.mailbox.cursor.apply(command, len, height) {
         open_selected(state)
     } else {
@@ -126,92 +256,106 @@ pub fn on_list(state: &mut State, command: ListCmd) -> Vec<Effect> {
 
 /// Opens the selected message in the reader and marks it read.
 pub fn open_selected(state: &mut State) -> Vec<Effect> {
-    let Some(row) = state.mailbox.selected_row().cloned() else {
+    let Some(id) = state.mailbox.selected_id() else {
         return Vec::new();
     };
-    let generation = state.generation();
-    state.reader.open(row.id, generation);
+    let Some(folder) = state.mailbox.folder_name().map(str::to_string) else {
+        return Vec::new();
+    };
     state.go(Screen::Reader);
-    let mut effects = vec![Effect::OpenMessage {
-        id: row.id,
-        generation,
-    }];
-    if !row.flags.seen {
-        effects.extend(set_flags(
+    let mut effects = super::reader::open(state, &folder, id);
+    let unread = state.mailbox.rows.get(id).is_some_and(|r| !r.flags.seen);
+    if unread {
+        effects.extend(change_flag(
             state,
-            row.id,
-            Flags {
-                seen: true,
-                ..row.flags
+            &[id],
+            FlagChange {
+                flag: Flag::Seen,
+                set: true,
             },
         ));
     }
     effects
 }
 
-/// Changes a message's flags locally at once and asks the source to follow.
-pub fn set_flags(state: &mut State, id: MessageId, flags: Flags) -> Vec<Effect> {
+/// Changes one flag locally at once (rows and counts) and asks the source
+/// to follow.
+pub fn change_flag(state: &mut State, ids: &[MessageId], change: FlagChange) -> Vec<Effect> {
+    let Some(folder) = state.mailbox.folder_name().map(str::to_string) else {
+        return Vec::new();
+    };
     let mut unread_delta: isize = 0;
-    if let Some(row) = state.mailbox.rows.iter_mut().find(|r| r.id == id) {
-        unread_delta = isize::from(!flags.seen) - isize::from(!row.flags.seen);
-        row.flags = flags;
+    for id in ids {
+        if let Some(row) = state.mailbox.rows.get_mut(*id) {
+            let after = row.flags.with(change);
+            unread_delta += isize::from(!after.seen) - isize::from(!row.flags.seen);
+            row.flags = after;
+        }
     }
-    if let Some(folder) = state.mailbox.folders.get_mut(state.mailbox.folder) {
-        folder.unread = folder.unread.saturating_add_signed(unread_delta);
+    if let Some(info) = state.mailbox.folders.get_mut(state.mailbox.folder) {
+        info.unread = info.unread.saturating_add_signed(unread_delta);
     }
-    vec![Effect::SetFlags { id, flags }]
+    if let Some(doc) = state
+        .reader
+        .message
+        .as_mut()
+        .filter(|doc| ids.contains(&doc.id))
+    {
+        doc.flags = doc.flags.with(change);
+    }
+    vec![Effect::Mail(MailEffect::SetFlags {
+        folder,
+        ids: ids.to_vec(),
+        change,
+    })]
 }
 
 /// The message the mailbox commands act on: the open one in the reader, else the selection.
-fn target(state: &State) -> Option<MessageRow> {
-    let id = match state.screen {
-        Screen::Reader => state.reader.message_id()?,
-        _ => state.mailbox.selected_row()?.id,
+pub fn target(state: &State) -> Option<MessageId> {
+    match state.screen {
+        Screen::Reader => state.reader.message_id(),
+        _ => state.mailbox.selected_id(),
+    }
+}
+
+fn toggle(state: &mut State, flag: Flag) -> Vec<Effect> {
+    let Some(id) = target(state) else {
+        return Vec::new();
     };
-    state.mailbox.rows.iter().find(|r| r.id == id).cloned()
+    let current = state
+        .mailbox
+        .rows
+        .get(id)
+        .map(|r| r.flags)
+        .or_else(|| state.reader.message.as_ref().map(|d| d.flags));
+    let Some(current) = current else {
+        return Vec::new(); // the row is not loaded yet: nothing sensible to toggle
+    };
+    let set = !current.get(flag);
+    let text = match (flag, set) {
+        (Flag::Seen, true) => T::NotifyMarkedRead,
+        (Flag::Seen, false) => T::NotifyMarkedUnread,
+        (_, true) => T::NotifyFlagged,
+        (_, false) => T::NotifyUnflagged,
+    };
+    state.notify(Notification::new(Level::Info, text));
+    change_flag(state, &[id], FlagChange { flag, set })
 }
 
 pub fn on_command(state: &mut State, command: MailboxCmd) -> Vec<Effect> {
     match command {
-        MailboxCmd::ToggleRead | MailboxCmd::ToggleFlag => {
-            let Some(row) = target(state) else {
-                return Vec::new();
-            };
-            let (flags, text) = if command == MailboxCmd::ToggleRead {
-                let seen = !row.flags.seen;
-                (
-                    Flags { seen, ..row.flags },
-                    if seen {
-                        T::NotifyMarkedRead
-                    } else {
-                        T::NotifyMarkedUnread
-                    },
-                )
-            } else {
-                let flagged = !row.flags.flagged;
-                (
-                    Flags {
-                        flagged,
-                        ..row.flags
-                    },
-                    if flagged {
-                        T::NotifyFlagged
-                    } else {
-                        T::NotifyUnflagged
-                    },
-                )
-            };
-            state.notify(Notification::new(Level::Info, text));
-            set_flags(state, row.id, flags)
-        }
+        MailboxCmd::ToggleRead => toggle(state, Flag::Seen),
+        MailboxCmd::ToggleFlag => toggle(state, Flag::Flagged),
         MailboxCmd::NextUnread => {
+            // Among the loaded rows after the cursor (the window and its margin).
             let start = state.mailbox.cursor.selected + 1;
+            let entries = &state.mailbox.entries;
             let rows = &state.mailbox.rows;
-            let next = (start..rows.len())
-                .chain(0..start)
-                .find(|i| !rows[*i].flags.seen);
+            let next = (start..entries.len())
+                .take_while(|i| rows.get(entries[*i].id).is_some())
+                .find(|i| rows.get(entries[*i].id).is_some_and(|r| !r.flags.seen));
             if let Some(index) = next {
-                let (len, height) = (rows.len(), page_height(state));
+                let (len, height) = (entries.len(), page_height(state));
                 state.mailbox.cursor.select(index, len, height);
             }
             Vec::new()
@@ -225,10 +369,17 @@ pub fn on_command(state: &mut State, command: MailboxCmd) -> Vec<Effect> {
             state.mailbox.threaded = !state.mailbox.threaded;
             reload(state)
         }
-        MailboxCmd::FilterUnread => {
-            state.mailbox.unread_only = !state.mailbox.unread_only;
-            reload(state)
+        MailboxCmd::FilterUnread => actions::toggle_filter(state, |f| f.unread = !f.unread),
+        MailboxCmd::FilterFlagged => actions::toggle_filter(state, |f| f.flagged = !f.flagged),
+        MailboxCmd::FilterAttachment => {
+            actions::toggle_filter(state, |f| f.has_attachment = !f.has_attachment)
         }
+        MailboxCmd::ClearFilters => actions::clear_filters(state),
+        MailboxCmd::Search => actions::open_prompt(state, prompt::PromptKind::Search),
+        MailboxCmd::Filter => actions::open_prompt(state, prompt::PromptKind::Filter),
+        MailboxCmd::Move => actions::start_move(state),
+        MailboxCmd::Delete => actions::delete(state),
+        MailboxCmd::Expunge => actions::start_expunge(state),
         MailboxCmd::NextFolder | MailboxCmd::PrevFolder => {
             let count = state.mailbox.folders.len();
             if count == 0 {
@@ -239,13 +390,21 @@ pub fn on_command(state: &mut State, command: MailboxCmd) -> Vec<Effect> {
             } else {
                 count - 1
             };
-            state.mailbox.folder = (state.mailbox.folder + step) % count;
-            state.mailbox.rows.clear();
-            state.mailbox.cursor = ListCursor::default();
-            state.mailbox.keep_selected = None;
-            reload(state)
+            let folder = (state.mailbox.folder + step) % count;
+            switch_folder(state, folder)
         }
     }
+}
+
+/// Shows another folder, from its top.
+pub fn switch_folder(state: &mut State, folder: usize) -> Vec<Effect> {
+    state.mailbox.folder = folder;
+    state.mailbox.search = None;
+    state.mailbox.entries.clear();
+    state.mailbox.rows.clear();
+    state.mailbox.cursor = ListCursor::default();
+    state.mailbox.keep_selected = None;
+    reload(state)
 }
 
 #[cfg(test)]

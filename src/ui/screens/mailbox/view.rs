@@ -3,7 +3,8 @@
 use super::{MailboxState, folder_label};
 use crate::app::i18n::T;
 use crate::app::theme::scope;
-use crate::domain::mailbox::{MessageRow, SortKey};
+use crate::domain::mailbox::{ListEntry, MessageRow, SortKey};
+use crate::domain::text::terminal_safe;
 use crate::ui::format::{fit, short_date};
 use crate::ui::layout::{MailboxAreas, inner_height};
 use crate::ui::{UiContext, bordered};
@@ -18,6 +19,79 @@ pub fn draw(frame: &mut Frame, area: Rect, mailbox: &MailboxState, has_mail: boo
         draw_folders(frame, folders, mailbox, ui);
     }
     draw_messages(frame, areas.messages, mailbox, has_mail, ui);
+    if let Some(prompt) = &mailbox.prompt {
+        draw_prompt(frame, area, mailbox, prompt, ui);
+    }
+}
+
+/// The open prompt on the last line of `area` (above the status bar), with
+/// the folder choices above it when moving.
+pub fn draw_prompt(
+    frame: &mut Frame,
+    area: Rect,
+    mailbox: &MailboxState,
+    prompt: &super::prompt::Prompt,
+    ui: &UiContext,
+) {
+    if area.height < 3 {
+        return;
+    }
+    let width = usize::from(area.width);
+    let line_area = Rect {
+        y: area.y + area.height - 1,
+        height: 1,
+        ..area
+    };
+    let label = ui.texts.get(prompt.label());
+    let text = if prompt.is_confirmation() {
+        format!(" {label} ")
+    } else {
+        format!(" {label} {}█", terminal_safe(&prompt.input))
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            fit(&text, width),
+            ui.theme.style(scope::SELECTION),
+        )),
+        line_area,
+    );
+    if let super::prompt::PromptKind::MoveTo { .. } = prompt.kind {
+        let choices = choice_names(mailbox, prompt, ui);
+        let shown = choices.len().min(usize::from(area.height) - 2);
+        let selected = prompt.selected.min(choices.len().saturating_sub(1));
+        for (i, name) in choices.iter().take(shown).enumerate() {
+            let y = line_area.y - (shown - i) as u16;
+            let style = if i == selected {
+                ui.theme.style(scope::SELECTION)
+            } else {
+                ui.theme.style(scope::LIST)
+            };
+            let marker = if i == selected { '›' } else { ' ' };
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    fit(&format!(" {marker} {name}"), width),
+                    style,
+                )),
+                Rect {
+                    y,
+                    height: 1,
+                    ..area
+                },
+            );
+        }
+    }
+}
+
+/// The folder picker's choices, named as the folder list names them.
+fn choice_names(
+    mailbox: &MailboxState,
+    prompt: &super::prompt::Prompt,
+    ui: &UiContext,
+) -> Vec<String> {
+    super::prompt::move_choices(mailbox, &prompt.input)
+        .into_iter()
+        .map(|i| folder_name(mailbox, i, ui))
+        .collect()
 }
 
 fn folder_name(mailbox: &MailboxState, index: usize, ui: &UiContext) -> String {
@@ -58,6 +132,19 @@ fn draw_folders(frame: &mut Frame, area: Rect, mailbox: &MailboxState, ui: &UiCo
 
 fn title(mailbox: &MailboxState, ui: &UiContext) -> String {
     let mut parts = vec![folder_name(mailbox, mailbox.folder, ui)];
+    if let Some(search) = &mailbox.search {
+        parts.push(match search.count {
+            Some(count) => ui.texts.fmt(
+                T::MailboxSearchTitle,
+                &[
+                    ("query", &terminal_safe(&search.query)),
+                    ("count", &count.to_string()),
+                ],
+            ),
+            None => ui.texts.get(T::MailboxSearching).to_string(),
+        });
+        return parts.join(" · ");
+    }
     if let Some(folder) = mailbox.folders.get(mailbox.folder) {
         parts.push(ui.texts.fmt(
             T::MailboxCount,
@@ -80,11 +167,43 @@ fn title(mailbox: &MailboxState, ui: &UiContext) -> String {
     if mailbox.threaded {
         parts.push(ui.texts.get(T::MailboxThreaded).to_string());
     }
-    if mailbox.unread_only {
-        parts.push(ui.texts.get(T::MailboxFilterUnread).to_string());
+    parts.extend(filter_labels(mailbox, ui));
+    if mailbox.offline {
+        parts.push(ui.texts.get(T::MailboxOffline).to_string());
     }
     parts.retain(|p| !p.is_empty());
     parts.join(" · ")
+}
+
+/// The active filters, each as a short label.
+fn filter_labels(mailbox: &MailboxState, ui: &UiContext) -> Vec<String> {
+    let f = &mailbox.filters;
+    let mut labels = Vec::new();
+    if f.unread {
+        labels.push(ui.texts.get(T::MailboxFilterUnread).to_string());
+    }
+    if f.flagged {
+        labels.push(ui.texts.get(T::MailboxFilterFlagged).to_string());
+    }
+    if f.has_attachment {
+        labels.push(ui.texts.get(T::MailboxFilterAttachment).to_string());
+    }
+    if let Some(from) = &f.from {
+        labels.push(
+            ui.texts
+                .fmt(T::MailboxFilterFrom, &[("value", &terminal_safe(from))]),
+        );
+    }
+    if let Some(to) = &f.to {
+        labels.push(
+            ui.texts
+                .fmt(T::MailboxFilterTo, &[("value", &terminal_safe(to))]),
+        );
+    }
+    if f.date_from.is_some() || f.date_to.is_some() {
+        labels.push(ui.texts.get(T::MailboxFilterDate).to_string());
+    }
+    labels
 }
 
 fn draw_messages(
@@ -97,7 +216,7 @@ fn draw_messages(
     let block = bordered(ui, &title(mailbox, ui), true);
     let height = inner_height(area);
     let width = usize::from(area.width.saturating_sub(2));
-    if mailbox.rows.is_empty() {
+    if mailbox.entries.is_empty() {
         let text = if !has_mail {
             T::MailboxNoAccount
         } else if mailbox.loading.is_some() {
@@ -113,21 +232,39 @@ fn draw_messages(
         frame.render_widget(paragraph, area);
         return;
     }
-    let start = mailbox.cursor.offset.min(mailbox.rows.len());
-    let end = (start + height).min(mailbox.rows.len());
-    let lines: Vec<Line> = mailbox.rows[start..end]
+    let start = mailbox.cursor.offset.min(mailbox.entries.len());
+    let end = (start + height).min(mailbox.entries.len());
+    let lines: Vec<Line> = mailbox.entries[start..end]
         .iter()
         .enumerate()
-        .map(|(i, row)| row_line(row, start + i == mailbox.cursor.selected, width, ui))
+        .map(|(i, entry)| {
+            let selected = start + i == mailbox.cursor.selected;
+            match mailbox.rows.get(entry.id) {
+                Some(row) => row_line(row, entry, selected, width, ui),
+                None => placeholder_line(mailbox.rows.is_gone(entry.id), selected, ui),
+            }
+        })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 /// `›N!r@? 28/11 Dr Claire Lefèvre    └─RE: Compte rendu…`
-fn row_line<'a>(row: &MessageRow, selected: bool, width: usize, ui: &UiContext) -> Line<'a> {
+fn row_line<'a>(
+    row: &MessageRow,
+    entry: &ListEntry,
+    selected: bool,
+    width: usize,
+    ui: &UiContext,
+) -> Line<'a> {
     let marks: String = [
         if selected { '›' } else { ' ' },
-        if row.flags.seen { ' ' } else { 'N' },
+        if row.flags.deleted {
+            'D'
+        } else if row.flags.seen {
+            ' '
+        } else {
+            'N'
+        },
         if row.flags.flagged { '!' } else { ' ' },
         if row.flags.answered { 'r' } else { ' ' },
         if row.has_attachment { '@' } else { ' ' },
@@ -138,8 +275,8 @@ fn row_line<'a>(row: &MessageRow, selected: bool, width: usize, ui: &UiContext) 
     let date = fit(&short_date(row.date, ui.now, ui.utc_offset), 8);
     let from_width = (width / 4).clamp(8, 24);
     let from = fit(&crate::domain::text::terminal_safe(&row.from), from_width);
-    let prefix = if row.depth > 0 {
-        format!("{}└─", "  ".repeat(usize::from(row.depth.min(8)) - 1))
+    let prefix = if entry.depth > 0 {
+        format!("{}└─", "  ".repeat(usize::from(entry.depth.min(8)) - 1))
     } else {
         String::new()
     };
@@ -180,4 +317,22 @@ fn row_line<'a>(row: &MessageRow, selected: bool, width: usize, ui: &UiContext) 
         styled(prefix, scope::LIST_THREAD),
         Span::styled(subject, text_style),
     ])
+}
+
+/// A row not loaded yet (or gone from the source meanwhile).
+fn placeholder_line<'a>(gone: bool, selected: bool, ui: &UiContext) -> Line<'a> {
+    let text = if gone {
+        ui.texts.get(T::MailboxRowGone)
+    } else {
+        "…"
+    };
+    let style = if selected {
+        ui.theme.style(scope::SELECTION)
+    } else {
+        ui.theme.style(scope::MUTED)
+    };
+    Line::styled(
+        format!("{}      {text}", if selected { '›' } else { ' ' }),
+        style,
+    )
 }

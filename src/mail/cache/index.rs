@@ -1,0 +1,293 @@
+//! The precomputed, per-folder ordered index: what opening a folder reads
+//! instead of its messages. Records (one sealed value each, per folder):
+//!
+//! - `META`: sync state (UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT), counts, the
+//!   sparse keyword map, the last sync time;
+//! - `BASE`: every cached UID with its flag byte (see [`super::summary::bits`]),
+//!   5 bytes a message;
+//! - one `ORDER` record per (sort key, threaded): the UIDs in display order
+//!   with their thread depth, 5 bytes a message;
+//! - `THREAD_KEYS`: what threading and sorting need per message (ids,
+//!   sender, subject, date, size), read only when the orders are rebuilt.
+//!
+//! Opening a 100k folder is one `ORDER` record (500 kB) plus the rows on
+//! screen. Flag changes touch `BASE`/`META` only (orders do not depend on
+//! flags); expunges drop entries from every record without a recompute; new
+//! messages rebuild the orders from `THREAD_KEYS` at the end of a sync.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::envelope::{Address, Envelope, MailDate};
+use crate::domain::mailbox::SortKey;
+use crate::mail::thread::{Direction, SortKey as ThreadSort, ThreadOptions, build_threads};
+
+use super::error::Error;
+use super::summary::bits;
+
+pub const RECORD_META: u8 = 0;
+pub const RECORD_BASE: u8 = 1;
+pub const RECORD_THREAD_KEYS: u8 = 10;
+
+pub const SORT_KEYS: [SortKey; 4] = [
+    SortKey::Date,
+    SortKey::Sender,
+    SortKey::Subject,
+    SortKey::Size,
+];
+
+/// The record holding the order for `sort`, threaded or flat.
+pub fn order_record(sort: SortKey, threaded: bool) -> u8 {
+    let s = match sort {
+        SortKey::Date => 0,
+        SortKey::Sender => 1,
+        SortKey::Subject => 2,
+        SortKey::Size => 3,
+    };
+    2 + s * 2 + u8::from(threaded)
+}
+
+/// Sync state and counts of one cached folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderMeta {
+    pub uid_validity: u32,
+    pub highest_modseq: Option<u64>,
+    pub uid_next: Option<u32>,
+    /// Keywords (`$MDNSent`, ...) by UID; most messages have none.
+    pub keywords: BTreeMap<u32, Vec<String>>,
+    pub total: usize,
+    pub unread: usize,
+    /// UTC seconds of the last completed sync.
+    pub synced_at: Option<i64>,
+}
+
+/// Every cached UID with its flag byte.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Base {
+    pub flags: BTreeMap<u32, u8>,
+}
+
+impl Base {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 + self.flags.len() * 5);
+        out.extend_from_slice(&(self.flags.len() as u32).to_le_bytes());
+        for (uid, b) in &self.flags {
+            out.extend_from_slice(&uid.to_le_bytes());
+            out.push(*b);
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Base, Error> {
+        let rows = decode_rows(bytes)?;
+        Ok(Base {
+            flags: rows.into_iter().collect(),
+        })
+    }
+
+    pub fn unread(&self) -> usize {
+        self.flags.values().filter(|b| *b & bits::SEEN == 0).count()
+    }
+}
+
+/// One display order: UIDs with their thread depth.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Order {
+    pub rows: Vec<(u32, u8)>,
+}
+
+impl Order {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 + self.rows.len() * 5);
+        out.extend_from_slice(&(self.rows.len() as u32).to_le_bytes());
+        for (uid, depth) in &self.rows {
+            out.extend_from_slice(&uid.to_le_bytes());
+            out.push(*depth);
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Order, Error> {
+        Ok(Order {
+            rows: decode_rows(bytes)?,
+        })
+    }
+}
+
+fn decode_rows(bytes: &[u8]) -> Result<Vec<(u32, u8)>, Error> {
+    let corrupt = || Error::Corrupt {
+        what: "folder index",
+    };
+    let (count, rest) = bytes.split_first_chunk::<4>().ok_or_else(corrupt)?;
+    let count = u32::from_le_bytes(*count) as usize;
+    if rest.len() != count.checked_mul(5).ok_or_else(corrupt)? {
+        return Err(corrupt());
+    }
+    Ok(rest
+        .chunks_exact(5)
+        .map(|c| (u32::from_le_bytes([c[0], c[1], c[2], c[3]]), c[4]))
+        .collect())
+}
+
+/// What threading and sorting need of one message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadKey {
+    pub uid: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub irt: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<String>,
+    pub sender: String,
+    pub subject: String,
+    pub date: Option<i64>,
+    pub size: u64,
+}
+
+impl ThreadKey {
+    pub fn of(env: &Envelope) -> ThreadKey {
+        ThreadKey {
+            uid: env.uid,
+            id: env.message_id.clone(),
+            irt: env.in_reply_to.clone(),
+            refs: env.references.clone(),
+            sender: env
+                .sender()
+                .map(|a| a.display_name().to_string())
+                .unwrap_or_default(),
+            subject: env.subject.clone(),
+            date: env.date.map(|d| d.utc_seconds),
+            size: env.size,
+        }
+    }
+
+    fn envelope(&self) -> Envelope {
+        Envelope {
+            uid: self.uid,
+            message_id: self.id.clone(),
+            in_reply_to: self.irt.clone(),
+            references: self.refs.clone(),
+            from: vec![Address {
+                name: Some(self.sender.clone()),
+                email: String::new(),
+            }],
+            date: self.date.map(|s| MailDate {
+                utc_seconds: s,
+                offset_minutes: 0,
+            }),
+            subject: self.subject.clone(),
+            size: self.size,
+            ..Envelope::default()
+        }
+    }
+}
+
+fn thread_sort(sort: SortKey) -> ThreadSort {
+    match sort {
+        SortKey::Date => ThreadSort::Date,
+        SortKey::Sender => ThreadSort::Sender,
+        SortKey::Subject => ThreadSort::Subject,
+        SortKey::Size => ThreadSort::Size,
+    }
+}
+
+/// Every order (4 sort keys, threaded and flat) of the given messages,
+/// newest (largest, last) first, with the record each goes to.
+pub fn compute_orders(keys: &[ThreadKey]) -> Vec<(u8, Order)> {
+    let all: Vec<(SortKey, bool)> = SORT_KEYS
+        .iter()
+        .flat_map(|s| [(*s, false), (*s, true)])
+        .collect();
+    orders_of(keys, &all)
+}
+
+/// The date orders only (threaded and flat): what the first screen needs.
+pub fn compute_date_orders(keys: &[ThreadKey]) -> Vec<(u8, Order)> {
+    orders_of(keys, &[(SortKey::Date, true), (SortKey::Date, false)])
+}
+
+fn orders_of(keys: &[ThreadKey], which: &[(SortKey, bool)]) -> Vec<(u8, Order)> {
+    let envelopes: Vec<Envelope> = keys.iter().map(ThreadKey::envelope).collect();
+    let mut out = Vec::with_capacity(which.len());
+    for &(sort, threaded) in which {
+        {
+            let view = build_threads(
+                &envelopes,
+                &ThreadOptions {
+                    sort: thread_sort(sort),
+                    direction: Direction::Descending,
+                    threaded,
+                    subject_fallback: false,
+                },
+            );
+            let rows = view
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    let m = r.message?;
+                    let depth = u8::try_from(r.depth).unwrap_or(u8::MAX);
+                    Some((envelopes[m].uid, depth))
+                })
+                .collect();
+            out.push((order_record(sort, threaded), Order { rows }));
+        }
+    }
+    out
+}
+
+/// A threaded order whose placeholder rows were dropped can leave a child
+/// two levels under its visible parent; depths are only drawn, so dropping
+/// expunged UIDs keeps the order usable until the next rebuild.
+pub fn drop_uids(order: &mut Order, gone: &std::collections::BTreeSet<u32>) {
+    order.rows.retain(|(uid, _)| !gone.contains(uid));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(uid: u32, id: &str, irt: Option<&str>, date: i64, sender: &str) -> ThreadKey {
+        ThreadKey {
+            uid,
+            id: Some(id.into()),
+            irt: irt.map(Into::into),
+            refs: irt.map(|r| vec![r.to_string()]).unwrap_or_default(),
+            sender: sender.into(),
+            subject: format!("s{uid}"),
+            date: Some(date),
+            size: u64::from(uid) * 10,
+        }
+    }
+
+    #[test]
+    fn orders_thread_replies_under_their_parent() {
+        let keys = vec![
+            key(1, "a", None, 100, "Zoé"),
+            key(2, "b", None, 200, "Anne"),
+            key(3, "c", Some("a"), 300, "Marc"),
+        ];
+        let orders: BTreeMap<u8, Order> = compute_orders(&keys).into_iter().collect();
+        let threaded = &orders[&order_record(SortKey::Date, true)];
+        // the thread of 1 is the most recent (its reply is at 300)
+        assert_eq!(threaded.rows, vec![(1, 0), (3, 1), (2, 0)]);
+        let flat = &orders[&order_record(SortKey::Date, false)];
+        assert_eq!(flat.rows, vec![(3, 0), (2, 0), (1, 0)]);
+        let by_size = &orders[&order_record(SortKey::Size, false)];
+        assert_eq!(by_size.rows[0].0, 3);
+        let bytes = threaded.encode();
+        assert_eq!(bytes.len(), 4 + 3 * 5);
+        assert_eq!(&Order::decode(&bytes).unwrap(), threaded);
+        assert!(Order::decode(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn base_round_trips_and_counts_unread() {
+        let mut b = Base::default();
+        b.flags.insert(5, bits::SEEN);
+        b.flags.insert(9, bits::FLAGGED);
+        assert_eq!(Base::decode(&b.encode()).unwrap(), b);
+        assert_eq!(b.unread(), 1);
+    }
+}

@@ -1,0 +1,612 @@
+//! [`StoreSyncCache`]: the sync engine's cache over the encrypted store, for
+//! one account. Per message it keeps the summary (an `Envelope`, sealed, in
+//! the store's envelope tree with its Message-ID index entry) and the raw
+//! body once fetched; per folder the records of [`super::index`].
+//!
+//! The folder's state lives in memory while a session runs (loaded once from
+//! `META` + `BASE`) and is written back after every change, so a reader in
+//! another process sees a consistent folder. During a long first sync the
+//! ordered index is rewritten after the first batch and then each time the
+//! folder has doubled (total work stays linear and the first screen shows
+//! early); the sync point is written last (see `imap::sync`), so a crash
+//! only means redoing work. Cloning gives another handle on the same state
+//! (the session task owns one, the account service applies local changes
+//! through another).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use zeroize::Zeroizing;
+
+use crate::domain::envelope::Envelope;
+use crate::mail::imap::sync::{BackendError, FolderState, SyncCache, SyncPoint};
+use crate::mail::imap::types::{FetchedEnvelope, FlagUpdate, Flags};
+use crate::mail::mime::{Limits, parse_message};
+use crate::mail::search::IndexDocument;
+use crate::store::{Durability, FolderId, FolderRef, Store, StoreHandle, Tree};
+
+use super::error::{Error, boxed};
+use super::index::{
+    Base, FolderMeta, Order, RECORD_BASE, RECORD_META, RECORD_THREAD_KEYS, SORT_KEYS, ThreadKey,
+    compute_orders, drop_uids, order_record,
+};
+use super::postings;
+use super::summary::{self, bits};
+
+/// What the cache does besides storing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheOptions {
+    /// Index the headers (from, to, subject, date) of every new envelope for
+    /// local search; bodies are indexed when they are cached either way.
+    pub index_headers: bool,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        CacheOptions {
+            index_headers: true,
+        }
+    }
+}
+
+struct FolderMem {
+    id: FolderId,
+    meta: FolderMeta,
+    base: Base,
+    /// Loaded when the orders must be rebuilt; dropped after the sync point.
+    keys: Option<BTreeMap<u32, ThreadKey>>,
+    /// New or expunged messages since the orders were last rebuilt.
+    orders_stale: bool,
+    /// Messages in the orders as last written.
+    ordered: usize,
+}
+
+/// The store-backed [`SyncCache`] of one account.
+#[derive(Clone)]
+pub struct StoreSyncCache {
+    store: StoreHandle,
+    account: String,
+    options: CacheOptions,
+    folders: Arc<Mutex<HashMap<String, FolderMem>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, Error> {
+    m.lock().map_err(|_| Error::Corrupt {
+        what: "in-memory folder state (lock poisoned)",
+    })
+}
+
+/// The key tail of a message in the envelope and body trees.
+pub(crate) fn message_tail(folder: FolderId, uid: u32) -> Vec<u8> {
+    let mut t = folder.0.to_vec();
+    t.extend_from_slice(&uid.to_be_bytes());
+    t
+}
+
+fn read_envelope(store: &Store, folder: FolderId, uid: u32) -> Result<Option<Envelope>, Error> {
+    match store.get(Tree::Envelopes, &message_tail(folder, uid))? {
+        Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+        None => Ok(None),
+    }
+}
+
+/// Records to write for a folder, encoded by the caller's thread.
+#[derive(Default)]
+struct Records {
+    items: Vec<(u8, Zeroizing<Vec<u8>>)>,
+}
+
+impl Records {
+    fn push(&mut self, record: u8, bytes: Vec<u8>) {
+        self.items.push((record, Zeroizing::new(bytes)));
+    }
+}
+
+impl StoreSyncCache {
+    pub fn new(store: StoreHandle, account: &str, options: CacheOptions) -> Self {
+        StoreSyncCache {
+            store,
+            account: account.to_string(),
+            options,
+            folders: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    pub fn store(&self) -> &StoreHandle {
+        &self.store
+    }
+
+    fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        self.store.call(move |s| f(s))?
+    }
+
+    /// Loads the folder's state into memory (once); false when not cached.
+    fn ensure_loaded(
+        &self,
+        map: &mut HashMap<String, FolderMem>,
+        folder: &str,
+    ) -> Result<bool, Error> {
+        if map.contains_key(folder) {
+            return Ok(true);
+        }
+        let (account, name) = (self.account.clone(), folder.to_string());
+        let loaded = self.call(move |s| {
+            let id = s.folder_id(FolderRef {
+                account: &account,
+                folder: &name,
+            })?;
+            let Some(meta) = s.folder_record(id, RECORD_META)? else {
+                return Ok((id, None));
+            };
+            let meta: FolderMeta = serde_json::from_slice(&meta)?;
+            let base = match s.folder_record(id, RECORD_BASE)? {
+                Some(b) => Base::decode(&b)?,
+                None => Base::default(),
+            };
+            Ok((id, Some((meta, base))))
+        })?;
+        match loaded {
+            (_, None) => Ok(false),
+            (id, Some((meta, base))) => {
+                let ordered = base.flags.len();
+                map.insert(
+                    folder.to_string(),
+                    FolderMem {
+                        id,
+                        meta,
+                        base,
+                        keys: None,
+                        orders_stale: false,
+                        ordered,
+                    },
+                );
+                Ok(true)
+            }
+        }
+    }
+
+    fn ensure_keys(&self, mem: &mut FolderMem) -> Result<(), Error> {
+        if mem.keys.is_some() {
+            return Ok(());
+        }
+        let id = mem.id;
+        let keys: Vec<ThreadKey> =
+            self.call(move |s| match s.folder_record(id, RECORD_THREAD_KEYS)? {
+                Some(v) => Ok(serde_json::from_slice(&v)?),
+                None => Ok(Vec::new()),
+            })?;
+        mem.keys = Some(keys.into_iter().map(|k| (k.uid, k)).collect());
+        Ok(())
+    }
+
+    /// Writes `META`, `BASE` and, as asked, the orders and thread keys.
+    fn persist(&self, mem: &mut FolderMem, orders: OrdersToWrite) -> Result<(), Error> {
+        mem.meta.total = mem.base.flags.len();
+        mem.meta.unread = mem.base.unread();
+        let mut records = Records::default();
+        records.push(RECORD_META, serde_json::to_vec(&mem.meta)?);
+        records.push(RECORD_BASE, mem.base.encode());
+        if orders != OrdersToWrite::None {
+            self.ensure_keys(mem)?;
+            let keys: Vec<ThreadKey> = mem
+                .keys
+                .as_ref()
+                .map(|k| k.values().cloned().collect())
+                .unwrap_or_default();
+            for (record, order) in compute_orders_for(&keys, orders) {
+                records.push(record, order.encode());
+            }
+            records.push(RECORD_THREAD_KEYS, serde_json::to_vec(&keys)?);
+            mem.ordered = keys.len();
+            if orders == OrdersToWrite::All {
+                mem.orders_stale = false;
+            }
+        }
+        let id = mem.id;
+        self.call(move |s| {
+            let mut b = s.batch()?;
+            for (record, bytes) in &records.items {
+                b.put_folder_record(id, *record, bytes)?;
+            }
+            b.commit(Durability::Lazy)?;
+            Ok(())
+        })
+    }
+
+    /// Applies a change made here (read, flag, delete, move) to the cache at
+    /// once, before the server knows: the list shows it immediately.
+    pub fn apply_local_flags(
+        &self,
+        folder: &str,
+        uids: &[u32],
+        add: &Flags,
+        remove: &Flags,
+    ) -> Result<(), Error> {
+        let changes: Vec<FlagUpdate> = {
+            let mut map = lock(&self.folders)?;
+            if !self.ensure_loaded(&mut map, folder)? {
+                return Ok(());
+            }
+            let Some(mem) = map.get(folder) else {
+                return Ok(());
+            };
+            uids.iter()
+                .filter_map(|u| {
+                    let byte = *mem.base.flags.get(u)?;
+                    let kw = mem.meta.keywords.get(u).cloned().unwrap_or_default();
+                    let mut set = summary::imap_flags(byte & bits::SYSTEM, &kw).0;
+                    for f in &add.0 {
+                        set.insert(f.clone());
+                    }
+                    for f in &remove.0 {
+                        set.remove(f);
+                    }
+                    Some(FlagUpdate {
+                        uid: *u,
+                        flags: Flags(set),
+                        modseq: None,
+                    })
+                })
+                .collect()
+        };
+        self.flags_changed(folder, &changes)
+    }
+
+    /// Removes messages from the cache at once (delete, move away).
+    pub fn apply_local_removal(&self, folder: &str, uids: &[u32]) -> Result<(), Error> {
+        self.removed(folder, uids, true)
+    }
+
+    /// The cached folder's UIDVALIDITY, if the folder is cached.
+    pub fn uid_validity(&self, folder: &str) -> Result<Option<u32>, Error> {
+        let mut map = lock(&self.folders)?;
+        if !self.ensure_loaded(&mut map, folder)? {
+            return Ok(None);
+        }
+        Ok(map.get(folder).map(|m| m.meta.uid_validity))
+    }
+
+    fn flags_changed(&self, folder: &str, changes: &[FlagUpdate]) -> Result<(), Error> {
+        let mut map = lock(&self.folders)?;
+        if !self.ensure_loaded(&mut map, folder)? {
+            return Ok(());
+        }
+        let Some(mem) = map.get_mut(folder) else {
+            return Ok(());
+        };
+        let mut rows = Vec::new();
+        for c in changes {
+            let Some(byte) = mem.base.flags.get_mut(&c.uid) else {
+                continue;
+            };
+            *byte = (*byte & !bits::SYSTEM) | summary::system_bits(&c.flags);
+            let kw = summary::keywords(&c.flags);
+            if kw.is_empty() {
+                mem.meta.keywords.remove(&c.uid);
+            } else {
+                mem.meta.keywords.insert(c.uid, kw);
+            }
+            rows.push((c.uid, c.flags.clone()));
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let id = mem.id;
+        let (account, name) = (self.account.clone(), folder.to_string());
+        self.call(move |s| {
+            let mut b = s.batch()?;
+            for (uid, flags) in rows {
+                if let Some(mut env) = read_envelope(s, id, uid)? {
+                    env.flags = summary::domain_flags(&flags);
+                    let mid = env.message_id.clone();
+                    b.put_envelope(
+                        FolderRef {
+                            account: &account,
+                            folder: &name,
+                        },
+                        uid,
+                        mid.as_deref(),
+                        &env,
+                    )?;
+                }
+            }
+            b.commit(Durability::Lazy)?;
+            Ok(())
+        })?;
+        self.persist(mem, OrdersToWrite::None)
+    }
+
+    fn removed(&self, folder: &str, uids: &[u32], rewrite_orders: bool) -> Result<(), Error> {
+        let mut map = lock(&self.folders)?;
+        if !self.ensure_loaded(&mut map, folder)? {
+            return Ok(());
+        }
+        let Some(mem) = map.get_mut(folder) else {
+            return Ok(());
+        };
+        let gone: BTreeSet<u32> = uids
+            .iter()
+            .copied()
+            .filter(|u| mem.base.flags.contains_key(u))
+            .collect();
+        if gone.is_empty() {
+            return Ok(());
+        }
+        self.ensure_keys(mem)?;
+        for u in &gone {
+            mem.base.flags.remove(u);
+            mem.meta.keywords.remove(u);
+            if let Some(k) = mem.keys.as_mut() {
+                k.remove(u);
+            }
+        }
+        let id = mem.id;
+        let (account, name) = (self.account.clone(), folder.to_string());
+        let list: Vec<u32> = gone.iter().copied().collect();
+        let gone_count = list.len();
+        let keys_blob = Zeroizing::new(serde_json::to_vec(
+            &mem.keys
+                .as_ref()
+                .map(|k| k.values().cloned().collect::<Vec<_>>())
+                .unwrap_or_default(),
+        )?);
+        self.call(move |s| {
+            let folder = FolderRef {
+                account: &account,
+                folder: &name,
+            };
+            let mut b = s.batch()?;
+            for uid in &list {
+                let mid = read_envelope(s, id, *uid)?.and_then(|e| e.message_id);
+                b.remove_message(folder, *uid, mid.as_deref())?;
+            }
+            if rewrite_orders {
+                // Drop the entries from every order: no recompute needed.
+                for sort in SORT_KEYS {
+                    for threaded in [false, true] {
+                        let record = order_record(sort, threaded);
+                        if let Some(bytes) = s.folder_record(id, record)? {
+                            let mut order = Order::decode(&bytes)?;
+                            drop_uids(&mut order, &gone);
+                            b.put_folder_record(id, record, &order.encode())?;
+                        }
+                    }
+                }
+                b.put_folder_record(id, RECORD_THREAD_KEYS, &keys_blob)?;
+            }
+            b.commit(Durability::Lazy)?;
+            postings::unindex(s, id, &list)
+        })?;
+        if !rewrite_orders {
+            mem.orders_stale = true;
+        }
+        mem.ordered = mem.ordered.saturating_sub(gone_count);
+        self.persist(mem, OrdersToWrite::None)
+    }
+
+    fn new_messages(&self, folder: &str, batch: &[FetchedEnvelope]) -> Result<(), Error> {
+        let mut map = lock(&self.folders)?;
+        if !self.ensure_loaded(&mut map, folder)? {
+            // never reset (cannot happen through the engine): start empty
+            drop(map);
+            self.reset(folder, 0)?;
+            map = lock(&self.folders)?;
+        }
+        let Some(mem) = map.get_mut(folder) else {
+            return Ok(());
+        };
+        self.ensure_keys(mem)?;
+        let envelopes: Vec<Envelope> = batch.iter().map(summary::summarise).collect();
+        for env in &envelopes {
+            mem.base.flags.insert(env.uid, summary::flag_byte(env));
+            if env.flags.keywords.is_empty() {
+                mem.meta.keywords.remove(&env.uid);
+            } else {
+                mem.meta
+                    .keywords
+                    .insert(env.uid, env.flags.keywords.clone());
+            }
+            if let Some(k) = mem.keys.as_mut() {
+                k.insert(env.uid, ThreadKey::of(env));
+            }
+        }
+        mem.orders_stale = true;
+        let id = mem.id;
+        let (account, name) = (self.account.clone(), folder.to_string());
+        let index_headers = self.options.index_headers;
+        self.call(move |s| {
+            let mut b = s.batch()?;
+            for env in &envelopes {
+                b.put_envelope(
+                    FolderRef {
+                        account: &account,
+                        folder: &name,
+                    },
+                    env.uid,
+                    env.message_id.as_deref(),
+                    env,
+                )?;
+            }
+            b.commit(Durability::Lazy)?;
+            if index_headers {
+                let docs: Vec<IndexDocument> = envelopes
+                    .iter()
+                    .map(|e| IndexDocument::from_envelope(e, ""))
+                    .collect();
+                postings::index_documents(s, id, &docs)?;
+            }
+            Ok(())
+        })?;
+        // First batch, then each time the folder doubled: the list shows early
+        // and the total rebuild work stays linear.
+        let total = mem.base.flags.len();
+        let orders = if mem.ordered == 0 || total >= mem.ordered.saturating_mul(2) {
+            OrdersToWrite::DateOnly
+        } else {
+            OrdersToWrite::None
+        };
+        self.persist(mem, orders)
+    }
+
+    fn reset(&self, folder: &str, uid_validity: u32) -> Result<(), Error> {
+        let (account, name) = (self.account.clone(), folder.to_string());
+        let id = self.call(move |s| {
+            let f = FolderRef {
+                account: &account,
+                folder: &name,
+            };
+            s.clear_folder(f)?;
+            s.clear_folder_records(f)?;
+            Ok(s.folder_id(f)?)
+        })?;
+        let mut mem = FolderMem {
+            id,
+            meta: FolderMeta {
+                uid_validity,
+                ..FolderMeta::default()
+            },
+            base: Base::default(),
+            keys: Some(BTreeMap::new()),
+            orders_stale: false,
+            ordered: 0,
+        };
+        self.persist(&mut mem, OrdersToWrite::All)?;
+        lock(&self.folders)?.insert(folder.to_string(), mem);
+        Ok(())
+    }
+
+    fn sync_point(&self, folder: &str, point: SyncPoint) -> Result<(), Error> {
+        let mut map = lock(&self.folders)?;
+        if !self.ensure_loaded(&mut map, folder)? {
+            return Ok(());
+        }
+        let Some(mem) = map.get_mut(folder) else {
+            return Ok(());
+        };
+        mem.meta.uid_next = point.uid_next;
+        mem.meta.highest_modseq = point.highest_modseq;
+        mem.meta.synced_at = Some(time::OffsetDateTime::now_utc().unix_timestamp());
+        let orders = if mem.orders_stale {
+            OrdersToWrite::All
+        } else {
+            OrdersToWrite::None
+        };
+        self.persist(mem, orders)?;
+        // The thread keys are only needed for the next rebuild: free them.
+        mem.keys = None;
+        Ok(())
+    }
+
+    fn body(&self, folder: &str, uid: u32, raw: &[u8]) -> Result<(), Error> {
+        let id = {
+            let mut map = lock(&self.folders)?;
+            if !self.ensure_loaded(&mut map, folder)? {
+                return Ok(());
+            }
+            match map.get(folder) {
+                // a body for a UID the folder no longer lists is not kept
+                Some(mem) if mem.base.flags.contains_key(&uid) => mem.id,
+                _ => return Ok(()),
+            }
+        };
+        let raw = Zeroizing::new(raw.to_vec());
+        self.call(move |s| store_body(s, id, uid, &raw))
+    }
+}
+
+/// Stores a raw body and indexes its full text.
+pub(crate) fn store_body(s: &Store, id: FolderId, uid: u32, raw: &[u8]) -> Result<(), Error> {
+    let mut b = s.batch()?;
+    b.put_body_by_id(id, uid, raw)?;
+    b.commit(Durability::Lazy)?;
+    if let Ok(message) = parse_message(raw, &Limits::default()) {
+        postings::index_documents(s, id, &[IndexDocument::from_message(uid, &message)])?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OrdersToWrite {
+    None,
+    /// The date orders only (while a first sync runs).
+    DateOnly,
+    All,
+}
+
+fn compute_orders_for(keys: &[ThreadKey], which: OrdersToWrite) -> Vec<(u8, Order)> {
+    match which {
+        OrdersToWrite::None => Vec::new(),
+        OrdersToWrite::All => compute_orders(keys),
+        OrdersToWrite::DateOnly => super::index::compute_date_orders(keys),
+    }
+}
+
+impl SyncCache for StoreSyncCache {
+    fn folder_state(&self, folder: &str) -> Result<Option<FolderState>, BackendError> {
+        let mut map = lock(&self.folders).map_err(boxed)?;
+        if !self.ensure_loaded(&mut map, folder).map_err(boxed)? {
+            return Ok(None);
+        }
+        Ok(map.get(folder).map(|mem| FolderState {
+            uid_validity: mem.meta.uid_validity,
+            highest_modseq: mem.meta.highest_modseq,
+            uid_next: mem.meta.uid_next,
+            known: mem
+                .base
+                .flags
+                .iter()
+                .map(|(uid, b)| {
+                    let kw = mem.meta.keywords.get(uid).map_or(&[][..], Vec::as_slice);
+                    (*uid, summary::imap_flags(b & bits::SYSTEM, kw))
+                })
+                .collect(),
+        }))
+    }
+
+    fn reset_folder(&mut self, folder: &str, uid_validity: u32) -> Result<(), BackendError> {
+        lock(&self.folders).map_err(boxed)?.remove(folder);
+        self.reset(folder, uid_validity).map_err(boxed)
+    }
+
+    fn apply_new(&mut self, folder: &str, batch: &[FetchedEnvelope]) -> Result<(), BackendError> {
+        self.new_messages(folder, batch).map_err(boxed)
+    }
+
+    fn apply_flags(&mut self, folder: &str, changes: &[FlagUpdate]) -> Result<(), BackendError> {
+        self.flags_changed(folder, changes).map_err(boxed)
+    }
+
+    fn apply_expunges(&mut self, folder: &str, uids: &[u32]) -> Result<(), BackendError> {
+        self.removed(folder, uids, false).map_err(boxed)
+    }
+
+    fn set_sync_point(&mut self, folder: &str, point: SyncPoint) -> Result<(), BackendError> {
+        self.sync_point(folder, point).map_err(boxed)
+    }
+
+    fn has_body(&self, folder: &str, uid: u32) -> Result<bool, BackendError> {
+        let id = {
+            let mut map = lock(&self.folders).map_err(boxed)?;
+            if !self.ensure_loaded(&mut map, folder).map_err(boxed)? {
+                return Ok(false);
+            }
+            match map.get(folder) {
+                Some(m) => m.id,
+                None => return Ok(false),
+            }
+        };
+        self.call(move |s| Ok(s.contains(Tree::Bodies, &message_tail(id, uid))?))
+            .map_err(boxed)
+    }
+
+    fn store_body(&mut self, folder: &str, uid: u32, raw: &[u8]) -> Result<(), BackendError> {
+        self.body(folder, uid, raw).map_err(boxed)
+    }
+}
