@@ -187,7 +187,9 @@ fn open(store_dir: &Path, folder: &str, rows: usize, pages: usize) {
     let t0 = Instant::now();
     let der = std::fs::read(key_path(store_dir)).unwrap();
     let card = SoftwareUnwrapper::from_pkcs8_der(HOLDER, &der).unwrap();
-    let store = Profiles::new(store_dir.join("profiles")).open(&card).unwrap();
+    let store = Profiles::new(store_dir.join("profiles"))
+        .open(&card)
+        .unwrap();
     let handle = StoreHandle::spawn(store).unwrap();
     let store_s = t0.elapsed().as_secs_f64();
     let f = folder.to_string();
