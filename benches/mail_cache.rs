@@ -176,7 +176,12 @@ fn row_text(e: &cachet::domain::envelope::Envelope, depth: u8) -> String {
     format!(
         "{:>6} {} {:20.20} {}{}",
         e.uid,
-        e.date.map(|d| d.to_string()).unwrap_or_default(),
+        e.date
+            .map(|d| {
+                let t = d.to_offset_datetime();
+                format!("{:02}/{:02}/{}", t.day(), u8::from(t.month()), t.year())
+            })
+            .unwrap_or_default(),
         from,
         "  ".repeat(depth.into()),
         e.subject
