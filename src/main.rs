@@ -40,13 +40,6 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 connectivity: Connectivity::Offline,
             };
             let mut services = Services::default();
-            if let Some(url) = settings.records.as_ref().and_then(|r| r.mhd_url.as_deref()) {
-                let client = cachet::records::mhd::MhdClient::with_webpki_roots(url)
-                    .map_err(|e| anyhow::anyhow!("[records] mhd_url: {e}"))?;
-                services.records = Some(Arc::new(
-                    cachet::app::records_service::RecordsService::Mhd(client),
-                ));
-            }
             // The session opens with the card: the login screen follows the
             // readers; without PC/SC it says so and the user can still quit.
             // Each practitioner's card opens (or creates) their own encrypted profile.
@@ -56,6 +49,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             services.store = Some(session_store.clone());
             let card_events = match cachet::card::CardHandle::spawn_pcsc(None) {
                 Ok(handle) => {
+                    services.records = records_service(&settings, Some(&handle))?;
                     let events = handle.subscribe();
                     services.card = Some(Arc::new(runtime::CardHandleSession {
                         handle,
@@ -65,6 +59,7 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 }
                 Err(error) => {
                     tracing::warn!("no PC/SC: {error}");
+                    services.records = records_service(&settings, None)?;
                     None
                 }
             };
@@ -122,9 +117,6 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                     },
                 )
                 .map_err(|e| anyhow::anyhow!("the demo profile: {e}"))?;
-            cachet::demo::generate(now, seed)
-                .save_to(&store)
-                .map_err(|e| anyhow::anyhow!("the demo profile: {e}"))?;
             cachet::audit::append(
                 &store,
                 &cachet::audit::AuditEvent {
@@ -138,8 +130,12 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             .map_err(|e| anyhow::anyhow!("the demo audit trail: {e}"))?;
             let store = cachet::store::StoreHandle::spawn(store)
                 .map_err(|e| anyhow::anyhow!("the demo profile: {e}"))?;
-            let mailbox = cachet::demo::DemoMailbox::load_from(store.clone())
+            // The generated messages, as real RFC 822 bytes, go into the
+            // encrypted cache through the same code a sync uses; the demo
+            // mailbox is then served by the cache like a real account.
+            seed_demo_cache(&store, cachet::demo::generate(now, seed).raw_folders())
                 .map_err(|e| anyhow::anyhow!("the demo mailbox: {e}"))?;
+            let mailbox = cachet::mail::cache::CachedMailSource::local(store.clone(), "demo");
             let (directory, directory_progress) = demo_directory(seed)?;
             let session_store = Arc::new(cachet::app::session_store::SessionStore::fixed(
                 cachet::store::KeyUnwrapper::holder_id(&unwrapper),
@@ -161,6 +157,8 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 directory_api: None,
                 store: Some(session_store),
                 progress: directory_progress,
+                outbox: None,
+                test_profile: true,
             };
             let session = SessionInfo {
                 profile: Some(info.holder.display_name.clone()),
@@ -295,11 +293,8 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
                 Commands::Search(a) => cachet::cli::mailbox::MailboxCommand::Search(a),
                 _ => return Ok(exit::USAGE),
             };
-            let (card, auth) = match cachet::cli::card_provider::card_session(cli.pin_fd) {
-                Ok((card, auth)) => {
-                    let auth: Arc<dyn rustls::client::ResolvesClientCert> = auth;
-                    (card, auth)
-                }
+            let card = match cachet::cli::card_provider::card_session(cli.pin_fd) {
+                Ok(card) => card,
                 Err(error) => {
                     eprintln!("cachet: {error}");
                     return Ok(exit::CARD);
@@ -308,8 +303,11 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             let ctx = cachet::cli::mailbox::MailboxContext {
                 settings: &settings,
                 profiles_root: paths.profiles_dir.clone(),
-                card: card.as_ref(),
-                client_auth: Some(auth),
+                card: card.unwrapper.as_ref(),
+                client_auth: Some(
+                    card.client_auth.clone() as Arc<dyn rustls::client::ResolvesClientCert>
+                ),
+                card_tls: card.versions,
                 labels: match cli.lang {
                     Some(LangArg::En) => cachet::mail::render::Labels::ENGLISH,
                     _ => cachet::mail::render::Labels::FRENCH,
@@ -402,7 +400,13 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             }
         }
         Some(Commands::Records(command)) => {
-            match cachet::cli::records::run(command, &mut std::io::stdout().lock()) {
+            let settings = load_settings(paths).ok();
+            match cachet::cli::records::run_with(
+                command,
+                settings.as_ref(),
+                None,
+                &mut std::io::stdout().lock(),
+            ) {
                 Ok(code) => Ok(code),
                 Err(error) => {
                     eprintln!("cachet: {}", error.message());
@@ -421,6 +425,83 @@ fn dispatch(cli: Cli, paths: &Paths, utc_offset: time::UtcOffset) -> anyhow::Res
             Ok(exit::OK)
         }
     }
+}
+
+/// Writes the demo's folders into the profile's mail cache (account `demo`).
+fn seed_demo_cache(
+    store: &cachet::store::StoreHandle,
+    folders: Vec<cachet::demo::RawFolder>,
+) -> Result<(), cachet::mail::cache::Error> {
+    use cachet::domain::mailbox::FolderRole;
+    use cachet::mail::cache::import::{RawFolder, RawMessage, import_account};
+    use cachet::mail::imap::types::{Flags, SpecialUse};
+    let folders = folders
+        .into_iter()
+        .map(|f| RawFolder {
+            name: f.name,
+            special_use: match f.role {
+                FolderRole::Inbox => Some(SpecialUse::Inbox),
+                FolderRole::Sent => Some(SpecialUse::Sent),
+                FolderRole::Drafts => Some(SpecialUse::Drafts),
+                FolderRole::Trash => Some(SpecialUse::Trash),
+                FolderRole::Archive => Some(SpecialUse::Archive),
+                FolderRole::Other => None,
+            },
+            messages: f
+                .messages
+                .into_iter()
+                .map(|(uid, flags, raw)| RawMessage {
+                    uid,
+                    flags: Flags::of(
+                        [
+                            (flags.seen, Flags::SEEN),
+                            (flags.flagged, Flags::FLAGGED),
+                            (flags.answered, Flags::ANSWERED),
+                            (flags.deleted, Flags::DELETED),
+                        ]
+                        .into_iter()
+                        .filter(|(on, _)| *on)
+                        .map(|(_, name)| name),
+                    ),
+                    raw,
+                })
+                .collect(),
+        })
+        .collect();
+    import_account(store, "demo", folders)
+}
+
+/// The shared-record backend of `[records]`: MHD, or the DMP with the card
+/// (the client is built once the card is there and its PIN verified).
+fn records_service(
+    settings: &Settings,
+    card: Option<&cachet::card::CardHandle>,
+) -> anyhow::Result<Option<Arc<cachet::app::records_service::RecordsService>>> {
+    use cachet::app::records_service::{DmpService, RecordsService};
+    use cachet::config::RecordsBackendKind;
+    let Some(records) = &settings.records else {
+        return Ok(None);
+    };
+    let service = match (records.backend(), card) {
+        (Some(RecordsBackendKind::Mhd), _) => {
+            let url = records.mhd_url.as_deref().unwrap_or_default();
+            let client = cachet::records::mhd::MhdClient::with_webpki_roots(url)
+                .map_err(|e| anyhow::anyhow!("[records] mhd_url: {e}"))?;
+            RecordsService::Mhd(client)
+        }
+        (Some(RecordsBackendKind::Dmp), Some(card)) => {
+            let Some(dmp) = records.dmp(&settings.trust) else {
+                return Ok(None);
+            };
+            RecordsService::Dmp(Box::new(DmpService::new(dmp, card.clone())))
+        }
+        (Some(RecordsBackendKind::Dmp), None) => {
+            tracing::warn!("the DMP needs the card, and PC/SC is not available");
+            return Ok(None);
+        }
+        (None, _) => return Ok(None),
+    };
+    Ok(Some(Arc::new(service)))
 }
 
 /// The Annuaire Santé API settings, when `[directory] fhir_url` is set; the
@@ -571,7 +652,7 @@ fn run_tui(
     utc_offset: time::UtcOffset,
 ) -> anyhow::Result<u8> {
     let Launch {
-        services,
+        mut services,
         card_events,
         card,
         logged_in,
@@ -612,6 +693,8 @@ fn run_tui(
     state.directory.api_configured = services.directory_api.is_some();
     state.audit.available = services.store.is_some();
     state.records.test_profile |= settings.records.as_ref().is_some_and(|r| r.test_profile);
+    state.compose.accounts = compose_accounts(settings, state.session.account.as_deref(), demo);
+    services.test_profile = state.records.test_profile;
     let ui = UiContext {
         theme: built.theme,
         texts: built.texts,
@@ -624,6 +707,15 @@ fn run_tui(
         Vec::new()
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    if demo && let Some(store) = services.store.as_ref().and_then(|s| s.handle()) {
+        // No server in the demo: sent messages wait in the (throwaway)
+        // profile's encrypted outbox.
+        let _inside = runtime.enter();
+        services.outbox = Some(cachet::app::mail_service::offline_outbox(
+            cachet::mail::outbox::StoreOutboxStore::new(store),
+        ));
+    }
+    built.state.outbox.available = services.outbox.is_some();
     runtime.block_on(runtime::run(
         built.state,
         ui,
@@ -632,6 +724,31 @@ fn run_tui(
         initial,
     ))?;
     Ok(exit::OK)
+}
+
+/// The composer's From choices: the configured accounts (the demo's own).
+fn compose_accounts(
+    settings: &Settings,
+    session_account: Option<&str>,
+    demo: bool,
+) -> Vec<cachet::ui::screens::compose::Account> {
+    let mut accounts: Vec<_> = settings
+        .accounts
+        .iter()
+        .map(|a| cachet::ui::screens::compose::Account {
+            name: Some(a.name.clone()).filter(|n| !n.is_empty()),
+            address: a.address.clone(),
+            signature: a.signature.clone(),
+        })
+        .collect();
+    if demo && let Some(address) = session_account {
+        accounts = vec![cachet::ui::screens::compose::Account {
+            name: Some("Dr Alice Martin".into()),
+            address: address.to_string(),
+            signature: Some("Dr Alice Martin, médecin généraliste".into()),
+        }];
+    }
+    accounts
 }
 
 /// Logs go to a file in the XDG state folder, never to the terminal the TUI

@@ -211,6 +211,26 @@ async fn the_bar_card_login_offline_reading_and_queued_flag() {
             .any(|h| h["uid"] == second && h["folder"] == folder.as_str()),
         "{hits}"
     );
+    // every server action and every message opened is in the audit trail
+    let (code, out, err) = cachet(&env, &["audit", "export"]);
+    assert_eq!(code, 0, "audit export: {err}");
+    let actions: Vec<serde_json::Value> = out
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let count = |action: &str, needle: &str| {
+        actions
+            .iter()
+            .filter(|a| a["action"] == action && a.to_string().contains(needle))
+            .count()
+    };
+    assert!(count("login", "IMAP LOGIN") >= 2, "{out}");
+    assert!(count("read", "from the cache") >= 3, "{out}");
+    assert!(count("sync", "+FLAGS (\\\\Seen)") >= 1, "{out}");
+    assert!(!out.contains(&folder), "no folder name in the trail");
+    let (code, _, err) = cachet(&env, &["audit", "verify"]);
+    assert_eq!(code, 0, "audit verify: {err}");
     drop(card);
     alice_conn.delete_folder(&folder).await.unwrap();
 }

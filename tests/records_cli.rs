@@ -114,7 +114,10 @@ fn list_errors_have_exit_codes() {
     let list = |ins: &str, fhir: &str| RecordsCommand::List {
         ins: ins.to_string(),
         ins_oid: "1.2.250.1.213.1.4.8".to_string(),
-        fhir: fhir.to_string(),
+        backend: cachet::cli::records::BackendArgs {
+            fhir: Some(fhir.to_string()),
+            ..Default::default()
+        },
         types: vec![],
         from: None,
         to: None,
@@ -160,7 +163,10 @@ fn list(nir: &str, fhir: &str, json: bool) -> RecordsCommand {
     RecordsCommand::List {
         ins: nir.to_string(),
         ins_oid: "1.2.250.1.213.1.4.10".to_string(),
-        fhir: fhir.to_string(),
+        backend: cachet::cli::records::BackendArgs {
+            fhir: Some(fhir.to_string()),
+            ..Default::default()
+        },
         types: vec![],
         from: None,
         to: None,

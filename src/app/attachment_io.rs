@@ -173,6 +173,44 @@ fn package(
     crate::mail::xdm::XdmPackage::read(data.bytes.as_slice().to_vec()).map_err(|e| e.to_string())
 }
 
+/// The identifier of an HL7 CX value (`id^^^&oid&ISO^NH` → `id`), with
+/// `(INS)` when its authority is the INS-NIR or INS-NIA OID.
+fn cx_id(cx: &str) -> String {
+    let id = cx.split('^').next().unwrap_or(cx).to_string();
+    let ins = [
+        "1.2.250.1.213.1.4.8",
+        "1.2.250.1.213.1.4.9",
+        "1.2.250.1.213.1.4.10",
+        "1.2.250.1.213.1.4.11",
+    ]
+    .iter()
+    .any(|oid| cx.contains(&format!("&{oid}&")));
+    if ins { format!("{id} (INS)") } else { id }
+}
+
+/// A person from an HL7 XCN value (`id^Family^Given^…`): `Given Family`,
+/// else the value's first non-empty component.
+fn xcn_name(xcn: &str) -> String {
+    let parts: Vec<&str> = xcn.split('^').collect();
+    let family = parts.get(1).copied().unwrap_or("").trim();
+    let given = parts.get(2).copied().unwrap_or("").trim();
+    match (given.is_empty(), family.is_empty()) {
+        (_, false) if !given.is_empty() => format!("{given} {family}"),
+        (_, false) => family.to_string(),
+        _ => parts
+            .iter()
+            .find(|p| !p.is_empty())
+            .copied()
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
+/// An organisation from an HL7 XON value (`Name^^^…`).
+fn xon_name(xon: &str) -> String {
+    xon.split('^').next().unwrap_or(xon).to_string()
+}
+
 /// `20261121073000` → `21/11/2026`; anything else as written.
 fn short_hl7_date(text: &str) -> String {
     match (text.get(0..4), text.get(4..6), text.get(6..8)) {
@@ -199,21 +237,21 @@ pub fn xdm_listing(
             let author = e
                 .authors
                 .first()
-                .map(|a| {
-                    a.person
-                        .clone()
-                        .or_else(|| a.institutions.first().cloned())
-                        .unwrap_or_default()
+                .map(|a| match (&a.person, a.institutions.first()) {
+                    (Some(person), _) => xcn_name(person),
+                    (None, Some(institution)) => xon_name(institution),
+                    (None, None) => String::new(),
                 })
                 .unwrap_or_default();
             let mime_type = e.mime_type.clone().unwrap_or_default();
             XdmDocumentInfo {
                 title: e.title.clone().unwrap_or_else(|| e.entry_id.clone()),
-                patient: e
-                    .patient_id
-                    .clone()
-                    .or_else(|| e.source_patient_id.clone())
-                    .unwrap_or_default(),
+                patient: cx_id(
+                    e.patient_id
+                        .as_deref()
+                        .or(e.source_patient_id.as_deref())
+                        .unwrap_or_default(),
+                ),
                 author,
                 kind: e
                     .type_code
@@ -299,6 +337,24 @@ mod tests {
             "{name}"
         );
         assert!(runtime_name(None).ends_with(".bin"));
+    }
+
+    #[test]
+    fn hl7_values_read_as_names_and_ids() {
+        assert_eq!(
+            cx_id("280037511234595^^^&1.2.250.1.213.1.4.10&ISO^NH"),
+            "280037511234595 (INS)"
+        );
+        assert_eq!(cx_id("123^^^&1.2.3&ISO"), "123");
+        assert_eq!(
+            xcn_name("810100000099^Laboratoire BioSanté^^^^^^^&1.2.250.1.71.4.2.1&ISO"),
+            "Laboratoire BioSanté"
+        );
+        assert_eq!(xcn_name("8101^MARTIN^Alice"), "Alice MARTIN");
+        assert_eq!(
+            xon_name("CHU Exemple^^^^^&1.2&ISO^FINEG^^^1234"),
+            "CHU Exemple"
+        );
     }
 
     #[test]

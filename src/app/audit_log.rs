@@ -80,8 +80,8 @@ pub fn event_for(effect: &Effect) -> Vec<AuditEvent> {
     }
 }
 
-/// The audit event of a mailbox action: folder, ids and the change, never
-/// a header or a body (the ids are the source's, UIDs for IMAP).
+/// The audit event of a mailbox action: the folder (hashed), ids and the
+/// change, never a header or a body (the ids are the source's, UIDs for IMAP).
 fn mail_event(effect: &MailEffect) -> Option<AuditEvent> {
     let ids = |ids: &[MessageId]| {
         ids.iter()
@@ -109,11 +109,9 @@ fn mail_event(effect: &MailEffect) -> Option<AuditEvent> {
             ids: list,
             target,
         } => (Action::Move, folder, format!("MOVE {} {target}", ids(list))),
-        MailEffect::Delete { folder, ids: list } => (
-            Action::Delete,
-            folder,
-            format!("DELETE {} (to Trash)", ids(list)),
-        ),
+        MailEffect::Delete { folder, ids: list } => {
+            (Action::Delete, folder, format!("DELETE {}", ids(list)))
+        }
         MailEffect::Expunge { folder } => (Action::Expunge, folder, "EXPUNGE".to_string()),
         MailEffect::SaveAttachment {
             folder, id, index, ..
@@ -131,8 +129,9 @@ fn mail_event(effect: &MailEffect) -> Option<AuditEvent> {
     };
     Some(AuditEvent {
         action,
-        target: Some(Target::Label {
-            text: folder.clone(),
+        // A folder name may name a patient: stored as a keyed hash, never in clear.
+        target: Some(Target::Mailbox {
+            address: format!("folder:{folder}"),
         }),
         request,
         response: None,

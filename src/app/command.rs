@@ -25,6 +25,8 @@ pub enum GoCmd {
     Records,
     Audit,
     Compose,
+    Outbox,
+    Drafts,
 }
 
 /// Movement in whatever list has the focus.
@@ -67,6 +69,8 @@ pub enum ReaderCmd {
     NextMessage,
     PrevMessage,
     Reply,
+    ReplyAll,
+    Forward,
     ToggleHtml,
     NextAttachment,
     SaveAttachment,
@@ -77,6 +81,23 @@ pub enum ReaderCmd {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ComposeCmd {
     EditBody,
+    NextField,
+    PrevField,
+    Send,
+    Attach,
+    AttachXdm,
+    RemoveAttachment,
+    ToggleReceipt,
+    CycleFrom,
+    SaveDraft,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxCmd {
+    Retry,
+    Cancel,
+    ToggleDrafts,
+    SendNow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,6 +130,7 @@ pub enum Command {
     Records(RecordsCmd),
     Directory(DirectoryCmd),
     Audit(AuditCmd),
+    Outbox(OutboxCmd),
 }
 
 /// One registered command.
@@ -134,6 +156,7 @@ use DirectoryCmd as Y;
 use GoCmd as G;
 use ListCmd as L;
 use MailboxCmd as M;
+use OutboxCmd as O;
 use ReaderCmd as R;
 use RecordsCmd as D;
 
@@ -185,6 +208,23 @@ registry! {
     "reader.view_attachment" => Command::Reader(R::ViewAttachment), CmdReaderViewAttachment;
     "reader.xdm" => Command::Reader(R::Xdm), CmdReaderXdm;
     "compose.edit_body" => Command::Compose(C::EditBody), CmdEditBody;
+    "compose.next_field" => Command::Compose(C::NextField), CmdComposeNextField;
+    "compose.prev_field" => Command::Compose(C::PrevField), CmdComposePrevField;
+    "compose.send" => Command::Compose(C::Send), CmdComposeSend;
+    "compose.attach" => Command::Compose(C::Attach), CmdComposeAttach;
+    "compose.attach_xdm" => Command::Compose(C::AttachXdm), CmdComposeAttachXdm;
+    "compose.remove_attachment" => Command::Compose(C::RemoveAttachment), CmdComposeRemoveAttachment;
+    "compose.toggle_receipt" => Command::Compose(C::ToggleReceipt), CmdComposeToggleReceipt;
+    "compose.cycle_from" => Command::Compose(C::CycleFrom), CmdComposeCycleFrom;
+    "compose.save_draft" => Command::Compose(C::SaveDraft), CmdComposeSaveDraft;
+    "reader.reply_all" => Command::Reader(R::ReplyAll), CmdReplyAll;
+    "reader.forward" => Command::Reader(R::Forward), CmdForward;
+    "go.outbox" => Command::Go(G::Outbox), CmdGoOutbox;
+    "go.drafts" => Command::Go(G::Drafts), CmdGoDrafts;
+    "outbox.retry" => Command::Outbox(O::Retry), CmdOutboxRetry;
+    "outbox.cancel" => Command::Outbox(O::Cancel), CmdOutboxCancel;
+    "outbox.drafts" => Command::Outbox(O::ToggleDrafts), CmdOutboxDrafts;
+    "outbox.send_now" => Command::Outbox(O::SendNow), CmdOutboxSendNow;
     "directory.online" => Command::Directory(Y::ToggleOnline), CmdDirectoryOnline;
     "directory.write_to" => Command::Directory(Y::WriteTo), CmdDirectoryWriteTo;
     "directory.search" => Command::Directory(Y::FocusSearch), CmdDirectorySearch;

@@ -30,6 +30,7 @@ pub enum Scope {
     Audit,
     Help,
     Login,
+    Outbox,
 }
 
 impl Scope {
@@ -44,6 +45,7 @@ impl Scope {
         Scope::Audit,
         Scope::Help,
         Scope::Login,
+        Scope::Outbox,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +60,7 @@ impl Scope {
             Scope::Audit => "audit",
             Scope::Help => "help",
             Scope::Login => "login",
+            Scope::Outbox => "outbox",
         }
     }
 

@@ -138,6 +138,8 @@ pub enum MailEvent {
         generation: u64,
         result: Result<(String, crate::domain::text::RichText), String>,
     },
+    /// The source's content changed on its own (sync, new mail, offline).
+    Changed,
 }
 
 /// Why an attachment was not saved.

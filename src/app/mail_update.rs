@@ -46,6 +46,17 @@ pub fn on_event(state: &mut State, event: MailEvent) -> Vec<Effect> {
                 effects
             }
         },
+        MailEvent::Changed => {
+            // Counts and the list again, the selection kept; nothing while locked.
+            if !state.screen.needs_session() {
+                return Vec::new();
+            }
+            let mut effects = vec![Effect::LoadFolders];
+            if state.mailbox.loading.is_none() && state.mailbox.folder_name().is_some() {
+                effects.extend(mailbox::reload(state));
+            }
+            effects
+        }
         MailEvent::Searched { generation, result } => {
             mailbox::actions::on_searched(state, generation, result);
             Vec::new()

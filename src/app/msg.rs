@@ -57,11 +57,17 @@ pub enum Msg {
     RecordsListed {
         generation: u64,
         result: Result<Vec<DocumentEntry>, String>,
+        /// From the local cache: the server was out of reach.
+        offline: bool,
     },
     RecordOpened {
         generation: u64,
         result: Result<(String, RichText), String>,
+        /// From the local cache: the server was out of reach.
+        offline: bool,
     },
+    /// Composing, drafts, the outbox, read receipts.
+    Compose(super::mail_effects::ComposeMsg),
 }
 
 /// Background work shown as a gauge in the status bar.
@@ -114,7 +120,11 @@ pub enum Effect {
     },
     OpenRecord {
         entry: Box<DocumentEntry>,
+        /// The patient of the list (the cache key).
+        patient: Option<crate::records::ins::Ins>,
         emergency: bool,
         generation: u64,
     },
+    /// Composing, drafts, the outbox, read receipts.
+    Compose(super::mail_effects::ComposeEffect),
 }

@@ -55,7 +55,26 @@ pub struct Services {
     pub demo_card: Option<crate::card::sim::Simulator>,
     /// Background work reports here; the status bar shows it as a gauge.
     pub progress: Option<watch::Receiver<Option<Progress>>>,
+    /// The outbox owner task (the demo's keeps messages in memory).
+    pub outbox: Option<crate::mail::outbox::OutboxHandle>,
+    /// Test INS may go into packaged documents (a test profile).
+    pub test_profile: bool,
 }
+
+impl Services {
+    /// What the composer's and outbox's effects run against.
+    pub fn mail_context(&self) -> super::mail_service::MailContext {
+        super::mail_service::MailContext {
+            outbox: self.outbox.clone(),
+            store: self.store.clone(),
+            directory: self.directory.clone(),
+            test_profile: self.test_profile,
+        }
+    }
+}
+
+/// How often the outbox retries what is due.
+const OUTBOX_PASS_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -122,9 +141,16 @@ pub async fn run(
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut events = EventStream::new();
     let mut progress = services.progress.clone();
+    let mut mail_changes = services.mail.as_ref().and_then(|m| m.changes());
     let mut tick_at: Option<tokio::time::Instant> = None;
     let mut pending = initial;
     let mut dirty = true;
+    super::mail_service::spawn_timer(services.mail_context(), OUTBOX_PASS_EVERY, &tx);
+    if services.outbox.is_some() {
+        pending.push(Effect::Compose(
+            super::mail_effects::ComposeEffect::ProcessOutbox,
+        ));
+    }
 
     let result = loop {
         // Run what the last batch asked for.
@@ -199,6 +225,17 @@ pub async fn run(
                 Some(Msg::Tick(Instant::now()))
             }
             value = progress_changed => Some(Msg::Progress(value)),
+            () = async {
+                match mail_changes.as_mut() {
+                    Some(rx) => {
+                        if rx.changed().await.is_err() {
+                            // The source dropped its sender: it will not change again.
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            } => Some(Msg::Mail(super::mail_msg::MailEvent::Changed)),
             Some(event) = async {
                 match card_events.as_mut() {
                     Some(rx) => rx.recv().await,
@@ -346,13 +383,22 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
             let Some(records) = services.records.clone() else {
                 return;
             };
+            let store = services.store.as_ref().and_then(|s| s.handle());
             tokio::spawn(async move {
-                let result = records.find(&query).await;
-                let _ = tx.send(Msg::RecordsListed { generation, result });
+                let (result, offline) = match records.find_or_cached(&query, store).await {
+                    Ok(fetched) => (Ok(fetched.value), fetched.offline),
+                    Err(e) => (Err(e), false),
+                };
+                let _ = tx.send(Msg::RecordsListed {
+                    generation,
+                    result,
+                    offline,
+                });
             });
         }
         Effect::OpenRecord {
             entry,
+            patient,
             emergency,
             generation,
         } => {
@@ -360,9 +406,19 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                 return;
             };
             tracing::info!(emergency, "record opened");
+            let store = services.store.as_ref().and_then(|s| s.handle());
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
             tokio::spawn(async move {
-                let result = records.open(&entry).await;
-                let _ = tx.send(Msg::RecordOpened { generation, result });
+                let (result, offline) = match records.open_cached(&entry, patient, store, now).await
+                {
+                    Ok(fetched) => (Ok(fetched.value), fetched.offline),
+                    Err(e) => (Err(e), false),
+                };
+                let _ = tx.send(Msg::RecordOpened {
+                    generation,
+                    result,
+                    offline,
+                });
             });
         }
         Effect::LoadAudit { query, generation } => {
@@ -378,6 +434,7 @@ fn spawn_effect(effect: Effect, services: &Services, tx: &mpsc::UnboundedSender<
                 let _ = tx.send(Msg::AuditLoaded { generation, result });
             });
         }
+        Effect::Compose(effect) => super::mail_service::spawn(effect, services.mail_context(), &tx),
         Effect::PreferReader { reader } => {
             if let Some(card) = services.card.clone() {
                 card.prefer_reader(&reader);

@@ -6,7 +6,8 @@ use super::keys::KeyPress;
 use super::msg::Progress;
 use crate::ui::screens::{
     audit::AuditState, compose::ComposeState, directory::DirectoryState, help::HelpState,
-    login::LoginState, mailbox::MailboxState, reader::ReaderState, records::RecordsState,
+    login::LoginState, mailbox::MailboxState, outbox::OutboxScreen, reader::ReaderState,
+    receipt::ReceiptState, records::RecordsState,
 };
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,7 @@ pub enum Screen {
     Records,
     Audit,
     Help,
+    Outbox,
 }
 
 impl Screen {
@@ -35,6 +37,7 @@ impl Screen {
         Screen::Records,
         Screen::Audit,
         Screen::Help,
+        Screen::Outbox,
     ];
 
     pub fn title(self) -> T {
@@ -48,6 +51,7 @@ impl Screen {
             Screen::Records => T::ScreenRecords,
             Screen::Audit => T::ScreenAudit,
             Screen::Help => T::ScreenHelp,
+            Screen::Outbox => T::ScreenOutbox,
         }
     }
 
@@ -61,6 +65,7 @@ impl Screen {
             Screen::Records => &[Scope::Records, Scope::List, Scope::Global],
             Screen::Audit => &[Scope::Audit, Scope::List, Scope::Global],
             Screen::Help => &[Scope::Help, Scope::List, Scope::Global],
+            Screen::Outbox => &[Scope::Outbox, Scope::List, Scope::Global],
             Screen::Login | Screen::Lock => &[Scope::Login],
         }
     }
@@ -152,6 +157,9 @@ pub struct State {
     pub audit: AuditState,
     pub records: RecordsState,
     pub directory: DirectoryState,
+    pub outbox: OutboxScreen,
+    /// The read-receipt prompt of the message being read.
+    pub receipt: ReceiptState,
     /// Counter for requests whose answers may come back out of order.
     pub next_generation: u64,
     pub quitting: bool,
@@ -183,6 +191,8 @@ impl State {
             audit: AuditState::default(),
             records: RecordsState::default(),
             directory: DirectoryState::default(),
+            outbox: OutboxScreen::default(),
+            receipt: ReceiptState::default(),
             next_generation: 1,
             quitting: false,
             has_mail,

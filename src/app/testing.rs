@@ -73,6 +73,58 @@ pub struct Harness {
     pub clock: Instant,
     /// Effects that a real runtime would have performed outside `update`.
     pub outside: Vec<String>,
+    /// Runs the mail effects (outbox, drafts, completion) as the runtime would.
+    pub sending: MailHarness,
+}
+
+/// The services behind the composer and the outbox in the harness: an
+/// in-memory outbox whose records tests can read, an optional encrypted
+/// store opened with a software key, the directory when asked for.
+pub struct MailHarness {
+    pub runtime: tokio::runtime::Runtime,
+    pub context: super::mail_service::MailContext,
+    pub outbox_store: crate::mail::outbox::MemoryOutboxStore,
+    /// The key that opens the store again after a lock.
+    pub store_key: Option<std::sync::Arc<crate::store::SoftwareUnwrapper>>,
+    pub store_folder: Option<tempfile_free::Folder>,
+}
+
+impl MailHarness {
+    fn new() -> MailHarness {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => panic!("harness runtime: {e}"),
+        };
+        let outbox_store = crate::mail::outbox::MemoryOutboxStore::new();
+        let outbox =
+            runtime.block_on(async { super::mail_service::offline_outbox(outbox_store.clone()) });
+        MailHarness {
+            runtime,
+            context: super::mail_service::MailContext {
+                outbox: Some(outbox),
+                ..Default::default()
+            },
+            outbox_store,
+            store_key: None,
+            store_folder: None,
+        }
+    }
+
+    fn perform(&self, effect: super::mail_effects::ComposeEffect) -> Vec<Msg> {
+        self.runtime
+            .block_on(super::mail_service::perform(effect, &self.context, NOW))
+            .into_iter()
+            .map(Msg::Compose)
+            .collect()
+    }
+
+    /// The store thread, if the harness has a store.
+    pub fn store(&self) -> Option<crate::store::StoreHandle> {
+        self.context.store.as_ref().and_then(|s| s.handle())
+    }
 }
 
 impl Harness {
@@ -125,7 +177,14 @@ impl Harness {
             directory: None,
             clock: Instant::now(),
             outside: Vec::new(),
+            sending: MailHarness::new(),
         };
+        harness.state.compose.accounts = vec![crate::ui::screens::compose::Account {
+            name: Some("Dr Alice Martin".into()),
+            address: "alice.martin@cabinet-exemple.mssante.test".into(),
+            signature: Some("Dr Alice Martin, médecin généraliste".into()),
+        }];
+        harness.state.outbox.available = true;
         harness.settle(vec![Effect::LoadFolders]);
         harness
     }
@@ -155,9 +214,38 @@ impl Harness {
             crate::directory::Index::open(&root).ok()
         });
         if let Some(index) = index {
+            self.sending.context.directory =
+                crate::directory::DirectoryHandle::spawn(folder.path.join("index")).ok();
             self.directory = Some((index, folder));
             self.state.directory.available = true;
         }
+        self
+    }
+
+    /// Adds an encrypted store (a fresh profile opened with a software key):
+    /// drafts, addresses already used and the audit trail go there; the
+    /// lock locks it and a right PIN opens it again.
+    pub fn with_store(mut self) -> Harness {
+        let folder = tempfile_free::Folder::new("harness-store");
+        let key = match crate::store::SoftwareUnwrapper::generate("harness") {
+            Ok(key) => std::sync::Arc::new(key),
+            Err(e) => panic!("harness key: {e}"),
+        };
+        let created = crate::store::Profiles::new(&folder.path).create(
+            key.as_ref(),
+            crate::store::CreateOptions {
+                with_recovery_code: false,
+            },
+        );
+        let handle = match created.map(|(store, _)| crate::store::StoreHandle::spawn(store)) {
+            Ok(Ok(handle)) => handle,
+            Ok(Err(e)) | Err(e) => panic!("harness store: {e}"),
+        };
+        self.sending.context.store = Some(std::sync::Arc::new(
+            super::session_store::SessionStore::fixed("harness".into(), handle),
+        ));
+        self.sending.store_key = Some(key);
+        self.sending.store_folder = Some(folder);
         self
     }
 
@@ -177,7 +265,41 @@ impl Harness {
 
     fn settle(&mut self, mut effects: Vec<Effect>) {
         while let Some(effect) = effects.pop() {
-            let msg = match effect {
+            let msgs: Vec<Msg> = match effect {
+                Effect::Compose(effect) => self.sending.perform(effect),
+                Effect::DropSecrets => {
+                    // As in the runtime, the lock's draft is written before the key goes.
+                    let mut msgs = Vec::new();
+                    while let Some(i) = effects.iter().position(|e| {
+                        matches!(
+                            e,
+                            Effect::Compose(super::mail_effects::ComposeEffect::SaveDraft {
+                                on_lock: true,
+                                ..
+                            })
+                        )
+                    }) {
+                        if let Effect::Compose(save) = effects.remove(i) {
+                            msgs.extend(self.sending.perform(save));
+                        }
+                    }
+                    if let Some(store) = &self.sending.context.store {
+                        store.lock();
+                    }
+                    self.outside.push("DropSecrets".into());
+                    msgs
+                }
+                other => self.settle_one(other).into_iter().collect(),
+            };
+            for msg in msgs {
+                effects.extend(update(&mut self.state, msg, self.clock));
+            }
+        }
+    }
+
+    fn settle_one(&mut self, effect: Effect) -> Option<Msg> {
+        {
+            match effect {
                 Effect::LoadFolders => Some(Msg::Mail(super::mail_tasks::load_folders(
                     self.mail.as_ref(),
                 ))),
@@ -201,6 +323,7 @@ impl Harness {
                 Effect::FindRecords { query, generation } => Some(Msg::RecordsListed {
                     generation,
                     result: Ok(self.records.find(&query)),
+                    offline: false,
                 }),
                 Effect::OpenRecord {
                     entry, generation, ..
@@ -210,10 +333,21 @@ impl Harness {
                         .fetch(&entry.id)
                         .map_err(|e| e.to_string())
                         .and_then(|bytes| super::records_service::render_document(&entry, &bytes));
-                    Some(Msg::RecordOpened { generation, result })
+                    Some(Msg::RecordOpened {
+                        generation,
+                        result,
+                        offline: false,
+                    })
                 }
                 Effect::VerifyPin(pin) => Some(match self.card.verify(pin) {
-                    PinOutcome::Accepted => Msg::Unlocked,
+                    PinOutcome::Accepted => {
+                        if let (Some(store), Some(key)) =
+                            (self.sending.store(), self.sending.store_key.clone())
+                        {
+                            let _ = store.call(move |s| s.unlock(key.as_ref()));
+                        }
+                        Msg::Unlocked
+                    }
                     PinOutcome::Rejected { tries_left } => Msg::PinRejected { tries_left },
                     PinOutcome::Blocked => Msg::Card(crate::card::CardEvent::PinBlocked {
                         reader: String::new(),
@@ -227,9 +361,6 @@ impl Harness {
                     self.outside.push(format!("{other:?}"));
                     None
                 }
-            };
-            if let Some(msg) = msg {
-                effects.extend(update(&mut self.state, msg, self.clock));
             }
         }
     }

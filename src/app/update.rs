@@ -13,7 +13,9 @@ use super::msg::{Effect, MouseInput, Msg};
 use super::palette::{self, PaletteOutcome};
 use super::state::{Level, Notification, PaletteState, Screen, State};
 use crate::ui::layout::{Areas, MailboxAreas, row_at};
-use crate::ui::screens::{audit, compose, directory, help, login, mailbox, reader, records};
+use crate::ui::screens::{
+    audit, compose, directory, help, login, mailbox, outbox, reader, receipt, records,
+};
 use std::time::Instant;
 
 /// Applies one message. `now` is the clock reading for this message (an input,
@@ -29,6 +31,8 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
         Msg::Paste(text) => {
             if let Some(palette) = &mut state.palette {
                 palette.input.push_str(text.lines().next().unwrap_or(""));
+            } else if state.screen == Screen::Compose {
+                compose::on_paste(state, &text, now);
             }
             Vec::new()
         }
@@ -47,7 +51,7 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             if idle && state.screen.needs_session() {
                 login::lock(state)
             } else {
-                Vec::new()
+                compose::on_tick(state, now)
             }
         }
         Msg::Notify(notification) => {
@@ -58,9 +62,16 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             state.progress = progress;
             Vec::new()
         }
-        Msg::Mail(event) => super::mail_update::on_event(state, event),
+        Msg::Mail(event) => {
+            let opened = matches!(event, super::mail_msg::MailEvent::Opened { .. });
+            let effects = super::mail_update::on_event(state, event);
+            if opened {
+                receipt::offer(state);
+            }
+            effects
+        }
         Msg::EditorFinished(result) => {
-            compose::on_editor_finished(state, result);
+            compose::on_editor_finished(state, result, now);
             Vec::new()
         }
         Msg::Unlocked => login::on_unlocked(state),
@@ -81,14 +92,23 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             audit::on_loaded(state, generation, result);
             Vec::new()
         }
-        Msg::RecordsListed { generation, result } => {
-            records::on_listed(state, generation, result);
+        Msg::RecordsListed {
+            generation,
+            result,
+            offline,
+        } => {
+            records::on_listed(state, generation, result, offline);
             Vec::new()
         }
-        Msg::RecordOpened { generation, result } => {
-            records::on_opened(state, generation, result);
+        Msg::RecordOpened {
+            generation,
+            result,
+            offline,
+        } => {
+            records::on_opened(state, generation, result, offline);
             Vec::new()
         }
+        Msg::Compose(msg) => super::compose_update::on_mail(state, msg, now),
     };
     effects.extend(mailbox::ensure_rows(state));
     effects.extend(schedule_ticks(state, now));
@@ -115,6 +135,7 @@ fn schedule_ticks(state: &mut State, now: Instant) -> Vec<Effect> {
         .iter()
         .filter_map(|n| n.expires)
         .chain(idle_deadline)
+        .chain(compose::autosave_deadline(state))
         .min()
         .map(|next| vec![Effect::TickAfter(next.saturating_duration_since(now))])
         .unwrap_or_default()
@@ -133,6 +154,15 @@ fn on_key(state: &mut State, key: KeyPress) -> Vec<Effect> {
     }
     if state.screen == Screen::Records
         && let Some(effects) = records::on_key(state, &key)
+    {
+        return effects;
+    }
+    if let Some(effects) = receipt::on_key(state, &key)
+        .or_else(|| outbox::on_key(state, &key))
+        .or_else(|| {
+            let now = state.last_input?;
+            compose::on_key(state, &key, now)
+        })
     {
         return effects;
     }
@@ -225,13 +255,19 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
             }
             AppCmd::Lock => login::lock(state),
         },
+        Command::Go(GoCmd::Compose) => {
+            compose::open(state);
+            Vec::new()
+        }
+        Command::Go(GoCmd::Outbox) => outbox::open(state, outbox::Pane::Queue),
+        Command::Go(GoCmd::Drafts) => outbox::open(state, outbox::Pane::Drafts),
         Command::Go(go) => {
             let screen = match go {
                 GoCmd::Mailbox => Screen::Mailbox,
                 GoCmd::Directory => Screen::Directory,
                 GoCmd::Records => Screen::Records,
                 GoCmd::Audit => Screen::Audit,
-                GoCmd::Compose => Screen::Compose,
+                GoCmd::Compose | GoCmd::Outbox | GoCmd::Drafts => return Vec::new(),
             };
             state.go(screen);
             if screen == Screen::Directory {
@@ -248,11 +284,13 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
             Screen::Records => records::on_list(state, list),
             Screen::Directory => directory::on_list(state, list),
             Screen::Audit => audit::on_list(state, list),
+            Screen::Outbox => outbox::on_list(state, list),
             _ => Vec::new(),
         },
         Command::Mailbox(cmd) => mailbox::on_command(state, cmd),
         Command::Reader(cmd) => reader::on_command(state, cmd),
         Command::Compose(cmd) => compose::on_command(state, cmd),
+        Command::Outbox(cmd) => outbox::on_command(state, cmd),
         Command::Records(cmd) => records::on_command(state, cmd),
         Command::Directory(cmd) => directory::on_command(state, cmd),
         Command::Audit(cmd) => audit::on_command(state, cmd),

@@ -46,27 +46,35 @@ pub fn client_auth(
 }
 
 /// The card once, PIN verified once, as both the store's key unwrapper and
-/// the TLS client certificate (mailbox commands need both).
-pub fn card_session(
-    pin_fd: Option<u32>,
-) -> std::result::Result<
-    (
-        Box<dyn KeyUnwrapper>,
-        std::sync::Arc<crate::card::signer::CardClientAuth>,
-    ),
-    crate::card::Error,
-> {
+/// the TLS client certificate (mailbox commands need both), with the TLS
+/// versions its signing allows (CPS3: PKCS#1 v1.5 only, so TLS 1.2).
+pub struct CardSession {
+    pub unwrapper: Box<dyn KeyUnwrapper>,
+    pub client_auth: std::sync::Arc<crate::card::signer::CardClientAuth>,
+    pub versions: crate::tls::TlsVersions,
+}
+
+pub fn card_session(pin_fd: Option<u32>) -> std::result::Result<CardSession, crate::card::Error> {
     let (handle, info) = verified_card(pin_fd)?;
-    let auth = std::sync::Arc::new(crate::card::signer::CardClientAuth::new(
+    let client_auth = std::sync::Arc::new(crate::card::signer::CardClientAuth::new(
         handle.clone(),
         &info,
     ));
-    Ok((Box::new(CardUnwrapper { handle, info }), auth))
+    let versions = if info.kind.raw_rsa() {
+        crate::tls::TlsVersions::Tls12And13
+    } else {
+        crate::tls::TlsVersions::Tls12Only
+    };
+    Ok(CardSession {
+        unwrapper: Box::new(CardUnwrapper { handle, info }),
+        client_auth,
+        versions,
+    })
 }
 
 /// The card in the reader (waited for up to a minute), its holder shown,
 /// its PIN asked (terminal without echo, or `--pin-fd`) and verified.
-fn verified_card(
+pub fn verified_card(
     pin_fd: Option<u32>,
 ) -> std::result::Result<(CardHandle, crate::card::CardInfo), crate::card::Error> {
     let handle = CardHandle::spawn_pcsc(None)?;

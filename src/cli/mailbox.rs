@@ -110,6 +110,8 @@ pub struct MailboxContext<'a> {
     pub card: &'a dyn KeyUnwrapper,
     /// The card as a TLS client certificate, for `auth = "card"` accounts.
     pub client_auth: Option<Arc<dyn ResolvesClientCert>>,
+    /// The TLS versions the card can sign for.
+    pub card_tls: crate::tls::TlsVersions,
     pub labels: Labels,
 }
 
@@ -215,12 +217,13 @@ fn session_config(
 ) -> Result<SessionConfig> {
     let imap = ImapAccount::from_settings(account)?;
     // Only a card account presents the card's certificate.
-    let client_auth = ctx
-        .client_auth
-        .clone()
-        .filter(|_| account.imap.auth == crate::config::AuthMethod::Card);
-    let tls = crate::tls::client_config(&tls_options(ctx.settings, account, client_auth))
-        .map_err(ImapError::from)?;
+    let card = account.imap.auth == crate::config::AuthMethod::Card;
+    let client_auth = ctx.client_auth.clone().filter(|_| card);
+    let mut options = tls_options(ctx.settings, account, client_auth);
+    if card {
+        options.versions = ctx.card_tls;
+    }
+    let tls = crate::tls::client_config(&options).map_err(ImapError::from)?;
     Ok(SessionConfig {
         account: imap,
         tls,
@@ -649,6 +652,12 @@ fn read(args: &ReadArgs, ctx: &MailboxContext<'_>, out: &mut dyn Write) -> Resul
     if let Some((rt, service)) = session {
         rt.block_on(service.shutdown());
     }
+    let event = crate::mail::cache::audit::event_for_read(
+        &account,
+        args.uid,
+        envelope.message_id.as_deref(),
+    );
+    store.call(move |s| crate::mail::cache::audit::record(s, &event))?;
     if args.raw {
         out.write_all(&raw)?;
         return Ok(exit::OK);

@@ -17,6 +17,7 @@ use crate::records::backend::{DocumentEntry, DocumentQuery, PatientSelector, Rec
 use crate::records::cda;
 use crate::records::ins::{Ins, InsOid, InsPolicy};
 use crate::records::mhd::MhdClient;
+use crate::records::xds::XdsClient;
 
 /// Larger inputs are refused before being read (an XDM is bounded anyway).
 const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
@@ -31,7 +32,7 @@ pub enum RecordsCommand {
         #[arg(long)]
         width: Option<usize>,
     },
-    /// List a patient's documents from an IHE MHD (FHIR R4) server.
+    /// List a patient's documents (IHE MHD server or the DMP).
     List {
         /// The patient's INS (NIR or NIA, 15 characters).
         #[arg(long)]
@@ -39,9 +40,8 @@ pub enum RecordsCommand {
         /// The INS OID (INS-NIR by default).
         #[arg(long, default_value = InsOid::NIR)]
         ins_oid: String,
-        /// FHIR base URL (https; http only on loopback).
-        #[arg(long)]
-        fhir: String,
+        #[command(flatten)]
+        backend: BackendArgs,
         /// Only these document type codes (LOINC), repeatable.
         #[arg(long = "type")]
         types: Vec<String>,
@@ -61,6 +61,118 @@ pub enum RecordsCommand {
         #[arg(long)]
         width: Option<usize>,
     },
+    /// Open one document of a patient (by its id or unique id from `list`),
+    /// its hash and size checked, rendered as the viewer shows it.
+    Show {
+        /// The document id (entryUUID, FHIR id) or unique id.
+        id: String,
+        /// The patient's INS.
+        #[arg(long)]
+        ins: String,
+        /// The INS OID (INS-NIR by default).
+        #[arg(long, default_value = InsOid::NIR)]
+        ins_oid: String,
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// Accept test INS OIDs (qualification platforms only).
+        #[arg(long)]
+        test_profile: bool,
+        /// Columns to lay out for (default: the terminal's width).
+        #[arg(long)]
+        width: Option<usize>,
+    },
+}
+
+/// Which records server: `--fhir` (MHD), `--dmp` (XDS.b with the card), or
+/// the configuration's `[records]` when neither is given.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BackendArgs {
+    /// FHIR base URL of an IHE MHD server (https; http only on loopback).
+    #[arg(long, conflicts_with = "dmp")]
+    pub fhir: Option<String>,
+    /// DMP web services base URL (TLS and VIHF signed with the CPS card).
+    #[arg(long)]
+    pub dmp: Option<String>,
+    /// Trust anchor (PEM) for the DMP server, repeatable (default: `[trust] anchors`).
+    #[arg(long = "anchor")]
+    pub anchors: Vec<PathBuf>,
+    /// Read the card PIN from this file descriptor instead of the terminal.
+    #[arg(long)]
+    pub pin_fd: Option<u32>,
+}
+
+/// A ready backend for the CLI.
+pub enum CliBackend {
+    Mhd(MhdClient),
+    Dmp(XdsClient),
+}
+
+impl CliBackend {
+    async fn find(
+        &self,
+        query: &DocumentQuery,
+    ) -> Result<Vec<DocumentEntry>, crate::records::Error> {
+        match self {
+            CliBackend::Mhd(c) => c.find_documents(query).await,
+            CliBackend::Dmp(c) => c.find_documents(query).await,
+        }
+    }
+
+    async fn fetch(&self, entry: &DocumentEntry) -> Result<Vec<u8>, crate::records::Error> {
+        match self {
+            CliBackend::Mhd(c) => c.fetch_document(entry).await,
+            CliBackend::Dmp(c) => c.fetch_document(entry).await,
+        }
+    }
+
+    /// From the arguments, else the settings.
+    pub fn resolve(
+        args: &BackendArgs,
+        settings: Option<&crate::config::Settings>,
+    ) -> Result<CliBackend, CliError> {
+        let records = settings.and_then(|s| s.records.as_ref());
+        if let Some(fhir) = &args.fhir {
+            return Ok(CliBackend::Mhd(MhdClient::with_webpki_roots(fhir)?));
+        }
+        let dmp = match (&args.dmp, records) {
+            (Some(url), _) => {
+                let mut d = settings
+                    .and_then(|s| records.and_then(|r| r.dmp(&s.trust)))
+                    .unwrap_or_default();
+                d.base_url = url.clone();
+                if d.anchors.is_empty() {
+                    d.anchors = settings
+                        .map(|s| s.trust.anchors.clone())
+                        .unwrap_or_default();
+                }
+                Some(d)
+            }
+            (None, Some(r)) => match r.backend() {
+                Some(crate::config::RecordsBackendKind::Mhd) => {
+                    let url = r.mhd_url.as_deref().unwrap_or_default();
+                    return Ok(CliBackend::Mhd(MhdClient::with_webpki_roots(url)?));
+                }
+                Some(crate::config::RecordsBackendKind::Dmp) => {
+                    settings.and_then(|s| r.dmp(&s.trust))
+                }
+                None => None,
+            },
+            (None, None) => None,
+        };
+        let Some(mut dmp) = dmp else {
+            return Err(CliError::Records(crate::records::Error::Config {
+                reason: "no records server: give --fhir or --dmp, or set [records] in the \
+                         configuration"
+                    .to_string(),
+            }));
+        };
+        if !args.anchors.is_empty() {
+            dmp.anchors = args.anchors.clone();
+        }
+        let (handle, info) =
+            crate::cli::card_provider::verified_card(args.pin_fd).map_err(CliError::Card)?;
+        Ok(CliBackend::Dmp(XdsClient::with_card(&dmp, handle, &info)?))
+    }
 }
 
 fn parse_date(text: &str) -> Result<time::Date, String> {
@@ -87,6 +199,10 @@ pub enum CliError {
     Output(#[source] std::io::Error),
     #[error("cannot start the network runtime")]
     Runtime(#[source] std::io::Error),
+    #[error("the card")]
+    Card(#[source] crate::card::Error),
+    #[error("no document {id} in the patient's list")]
+    NoSuchDocument { id: String },
 }
 
 impl HasKind for CliError {
@@ -96,6 +212,8 @@ impl HasKind for CliError {
             CliError::TooLarge { .. } => ErrorKind::Invalid,
             CliError::Records(e) => e.kind(),
             CliError::Xdm(e) => e.kind(),
+            CliError::Card(e) => e.kind(),
+            CliError::NoSuchDocument { .. } => ErrorKind::NotFound,
         }
     }
 }
@@ -120,6 +238,25 @@ impl CliError {
 
 /// Runs a records command, writing its output to `out`. Returns the exit code.
 pub fn run(cmd: RecordsCommand, out: &mut dyn Write) -> Result<u8, CliError> {
+    run_with(cmd, None, None, out)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)
+}
+
+/// Like [`run`], with the configuration (its `[records]` is the default
+/// server) and optionally a backend already built (tests).
+pub fn run_with(
+    cmd: RecordsCommand,
+    settings: Option<&crate::config::Settings>,
+    backend: Option<CliBackend>,
+    out: &mut dyn Write,
+) -> Result<u8, CliError> {
     match cmd {
         RecordsCommand::Render { file, width } => {
             let text = render_file(&file)?;
@@ -128,7 +265,7 @@ pub fn run(cmd: RecordsCommand, out: &mut dyn Write) -> Result<u8, CliError> {
         RecordsCommand::List {
             ins,
             ins_oid,
-            fhir,
+            backend: args,
             types,
             from,
             to,
@@ -142,12 +279,11 @@ pub fn run(cmd: RecordsCommand, out: &mut dyn Write) -> Result<u8, CliError> {
             query.type_codes = types;
             query.from = from;
             query.to = to;
-            let client = MhdClient::with_webpki_roots(&fhir)?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(CliError::Runtime)?;
-            let documents = runtime.block_on(client.find_documents(&query))?;
+            let client = match backend {
+                Some(b) => b,
+                None => CliBackend::resolve(&args, settings)?,
+            };
+            let documents = runtime()?.block_on(client.find(&query))?;
             if json {
                 let value = serde_json::Value::Array(documents.iter().map(entry_json).collect());
                 writeln!(out, "{value:#}").map_err(CliError::Output)?;
@@ -158,6 +294,31 @@ pub fn run(cmd: RecordsCommand, out: &mut dyn Write) -> Result<u8, CliError> {
                     width.unwrap_or_else(terminal_width),
                 )?;
             }
+        }
+        RecordsCommand::Show {
+            id,
+            ins,
+            ins_oid,
+            backend: args,
+            test_profile,
+            width,
+        } => {
+            let ins = Ins::parse(&ins, &ins_oid, InsPolicy { test_profile })
+                .map_err(crate::records::Error::from)?;
+            let query = DocumentQuery::for_patient(PatientSelector::Ins(ins));
+            let client = match backend {
+                Some(b) => b,
+                None => CliBackend::resolve(&args, settings)?,
+            };
+            let runtime = runtime()?;
+            let documents = runtime.block_on(client.find(&query))?;
+            let entry = documents
+                .iter()
+                .find(|d| d.id == id || d.unique_id.as_deref() == Some(id.as_str()))
+                .ok_or_else(|| CliError::NoSuchDocument { id: id.clone() })?;
+            let bytes = runtime.block_on(client.fetch(entry))?;
+            let text = crate::records::content::render(entry.mime_type.as_deref(), &bytes)?;
+            print(out, &text, width.unwrap_or_else(terminal_width))?;
         }
     }
     Ok(0)
@@ -268,6 +429,8 @@ fn entry_json(d: &DocumentEntry) -> serde_json::Value {
         "mime_type": d.mime_type,
         "size": d.size,
         "invisible_to_patient": d.masking.invisible_to_patient,
+        "status": d.status.map(|s| format!("{s:?}")),
+        "confidentiality": d.confidentiality.iter().map(|c| &c.code).collect::<Vec<_>>(),
     })
 }
 

@@ -111,13 +111,52 @@ pub struct DirectorySettings {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RecordsSettings {
+    /// `mhd` or `dmp`; by default the DMP when `dmp_url` is set, else MHD.
+    pub backend: Option<RecordsBackendKind>,
     /// IHE MHD (FHIR R4) endpoint.
     pub mhd_url: Option<String>,
-    /// DMP web services endpoint.
+    /// DMP web services endpoint (XDS.b, TLS with the card), e.g.
+    /// `https://…/si-dmp-server/v2/services`; trusts `[trust] anchors`.
     pub dmp_url: Option<String>,
+    /// VIHF `Identifiant_Structure` (the practice's structure id).
+    pub structure_id: Option<String>,
+    /// VIHF `Secteur_Activite` code (`SAxx`).
+    pub sector: Option<String>,
+    /// VIHF `LPS_ID_HOMOLOGATION_DMP`, given by the DMP test programme.
+    pub dmp_homologation: Option<String>,
     /// Accept test INS OIDs (test platforms only).
     #[serde(default)]
     pub test_profile: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordsBackendKind {
+    Mhd,
+    Dmp,
+}
+
+impl RecordsSettings {
+    /// The backend in use: the configured one, else the DMP when its URL is set.
+    pub fn backend(&self) -> Option<RecordsBackendKind> {
+        match self.backend {
+            Some(kind) => Some(kind),
+            None if self.dmp_url.is_some() => Some(RecordsBackendKind::Dmp),
+            None if self.mhd_url.is_some() => Some(RecordsBackendKind::Mhd),
+            None => None,
+        }
+    }
+
+    /// The DMP settings, when the DMP backend is configured with its URL.
+    pub fn dmp(&self, trust: &Trust) -> Option<crate::records::xds::DmpSettings> {
+        Some(crate::records::xds::DmpSettings {
+            base_url: self.dmp_url.clone()?,
+            anchors: trust.anchors.clone(),
+            structure_id: self.structure_id.clone(),
+            sector: self.sector.clone(),
+            homologation: self.dmp_homologation.clone(),
+        })
+    }
 }
 
 /// A configuration problem, located for the user.
@@ -180,6 +219,20 @@ impl Settings {
                 "keymap",
                 format!("unknown keymap \"{keymap}\" (default or emacs)"),
             ));
+        }
+        if let Some(records) = &self.records {
+            let missing = match records.backend {
+                Some(RecordsBackendKind::Dmp) if records.dmp_url.is_none() => Some("dmp_url"),
+                Some(RecordsBackendKind::Mhd) if records.mhd_url.is_none() => Some("mhd_url"),
+                _ => None,
+            };
+            if let Some(key) = missing {
+                return Err(error(
+                    "backend",
+                    key,
+                    format!("[records] backend needs {key}"),
+                ));
+            }
         }
         let mut names = std::collections::HashSet::new();
         for account in &self.accounts {
@@ -268,6 +321,26 @@ mod tests {
         let settings = Settings::parse(EXAMPLE, "example.toml").expect("example parses");
         assert_eq!(settings.accounts.len(), 1);
         assert_eq!(settings.accounts[0].imap.tls, TlsMode::Implicit);
+    }
+
+    #[test]
+    fn the_records_backend_follows_the_settings() {
+        let dmp = "[trust]\nanchors = [\"/etc/igc-sante.pem\"]\n[records]\n\
+                   dmp_url = \"https://dmp.test/si-dmp-server/v2/services\"\n\
+                   mhd_url = \"https://mhd.test/fhir\"\nstructure_id = \"10B0012345\"\n";
+        let s = Settings::parse(dmp, "config.toml").unwrap();
+        let records = s.records.as_ref().unwrap();
+        assert_eq!(records.backend(), Some(RecordsBackendKind::Dmp));
+        let d = records.dmp(&s.trust).unwrap();
+        assert_eq!(d.anchors, vec![PathBuf::from("/etc/igc-sante.pem")]);
+        assert_eq!(d.structure_id.as_deref(), Some("10B0012345"));
+
+        let mhd = format!("{dmp}backend = \"mhd\"\n");
+        let s = Settings::parse(&mhd, "config.toml").unwrap();
+        assert_eq!(s.records.unwrap().backend(), Some(RecordsBackendKind::Mhd));
+        let err = Settings::parse("[records]\nbackend = \"dmp\"\n", "config.toml").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("dmp_url"), "{err}");
+        assert!(Settings::parse("[records]\nbackend = \"xds\"\n", "c.toml").is_err());
     }
 
     #[test]

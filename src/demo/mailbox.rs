@@ -276,8 +276,13 @@ fn letter_body(
         body.push_str("\n\n");
     }
     body.push_str(CLOSINGS[rng.usize(..CLOSINGS.len())]);
+    let domain = colleague
+        .email
+        .split_once('@')
+        .map_or("exemple.test", |(_, d)| d)
+        .replace(".mssante", "");
     body.push_str(&format!(
-        "\n\n-- \n{}\n{}\n",
+        "\n\n-- \n{}\n{}\nRendez-vous : https://rdv.{domain}/prise-de-rdv\n",
         colleague.name, colleague.role
     ));
     body

@@ -120,3 +120,39 @@ fn xdm_package() -> Option<Vec<u8>> {
         .ok()
         .map(|p| p.zip)
 }
+
+/// One folder of the demo as raw messages, for the encrypted cache.
+pub struct RawFolder {
+    pub name: String,
+    pub role: crate::domain::mailbox::FolderRole,
+    /// (UID, flags, RFC 822 bytes).
+    pub messages: Vec<(u32, crate::domain::mailbox::Flags, Vec<u8>)>,
+}
+
+impl super::mailbox::DemoMailbox {
+    /// Every folder with its messages as real RFC 822 bytes: what the demo
+    /// feeds into the encrypted cache, so the demo mailbox is served by the
+    /// same cache as a real account.
+    pub fn raw_folders(&self) -> Vec<RawFolder> {
+        let Ok(live) = self.live.lock() else {
+            return Vec::new();
+        };
+        self.folders
+            .iter()
+            .enumerate()
+            .map(|(i, (name, role))| RawFolder {
+                name: name.clone(),
+                role: *role,
+                messages: live
+                    .messages
+                    .iter()
+                    .filter(|m| m.folder == i)
+                    .map(|m| {
+                        let uid = u32::try_from(m.id.0).unwrap_or(u32::MAX);
+                        (uid, m.flags, raw_message(m))
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}

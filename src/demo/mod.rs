@@ -16,3 +16,4 @@ pub mod records;
 /// The simulated demo card's PIN, shown on the login and lock screens.
 pub const DEMO_PIN: &str = "1234";
 pub use mailbox::{DemoMailbox, generate};
+pub use mailbox_raw::RawFolder;

@@ -177,6 +177,7 @@ fn entry(kind: &Kind, id: usize, date: &str, bytes: &[u8], masked: bool) -> Docu
                 .to_vec(),
         ),
         content_url: None,
+        repository_id: None,
     }
 }
 

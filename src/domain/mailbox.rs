@@ -336,6 +336,14 @@ pub trait MailSource: Send + Sync {
     fn offline(&self) -> bool {
         false
     }
+
+    /// A counter the source bumps when its content changed behind the
+    /// screens' back (a sync batch, an IDLE push, a replayed queue, going
+    /// on or off line): the runtime then asks for folders and the open list
+    /// again. `None` (the default) for a source that never changes alone.
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }
 
 #[cfg(test)]

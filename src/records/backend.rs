@@ -21,7 +21,7 @@ pub const INVISIBLE_REP_LEGAUX: &str = "INVISIBLE_REP_LEGAUX";
 pub const DMP_CONFIDENTIALITY_OID: &str = "1.2.250.1.213.1.1.4.13";
 
 /// A code with its system.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Coding {
     pub system: Option<String>,
     pub code: String,
@@ -118,7 +118,7 @@ impl DocumentQuery {
 }
 
 /// Availability of a document entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DocumentStatus {
     Current,
     Superseded,
@@ -127,7 +127,7 @@ pub enum DocumentStatus {
 }
 
 /// The masking flags derived from the confidentiality codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Masking {
     pub hidden_from_professionals: bool,
     pub invisible_to_patient: bool,
@@ -150,7 +150,7 @@ impl Masking {
 }
 
 /// A document as listed by a backend.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DocumentEntry {
     /// The backend's handle for the document (FHIR id, XDS entryUUID).
     pub id: String,
@@ -171,6 +171,9 @@ pub struct DocumentEntry {
     pub sha1: Option<Vec<u8>>,
     /// Where the content is (FHIR attachment URL); `None` when inline.
     pub content_url: Option<String>,
+    /// The XDS repository holding the document (`repositoryUniqueId`), for TD3.2.
+    #[serde(default)]
+    pub repository_id: Option<String>,
 }
 
 impl DocumentEntry {

@@ -33,6 +33,34 @@ pub enum Error {
     Config { reason: String },
     #[error("invalid request: {reason}")]
     Invalid { reason: String },
+    #[error("the server answered a SOAP fault {code}: {reason}")]
+    SoapFault { code: String, reason: String },
+    #[error("the registry refused the request ({code}) {context}")]
+    Registry { code: String, context: String },
+    #[error("the patient has no shared record (DMP)")]
+    NoRecord,
+    #[error("list the patient's documents before opening one")]
+    NotListed,
+    #[error("the VIHF could not be signed with the card: {reason}")]
+    Signature { reason: String },
+    #[error("the PDF text could not be extracted: {reason}")]
+    Pdf { reason: String },
+}
+
+/// Registry, TD0.2 and SOAP fault codes that mean "not allowed" rather than
+/// "broken": an authentication or authorisation refusal.
+fn is_refusal(code: &str) -> bool {
+    let c = code.to_ascii_lowercase();
+    [
+        "denied",
+        "unauthori",
+        "forbidden",
+        "failedauthentication",
+        "invalidsecurity",
+        "notallowed",
+    ]
+    .iter()
+    .any(|n| c.contains(n))
 }
 
 impl HasKind for Error {
@@ -54,6 +82,14 @@ impl HasKind for Error {
             Error::Timeout(_) => ErrorKind::Timeout,
             Error::Integrity { .. } => ErrorKind::Integrity,
             Error::Config { .. } => ErrorKind::Config,
+            Error::SoapFault { code, .. } | Error::Registry { code, .. } if is_refusal(code) => {
+                ErrorKind::Auth
+            }
+            Error::SoapFault { .. } | Error::Registry { .. } => ErrorKind::Protocol,
+            Error::NoRecord => ErrorKind::NotFound,
+            Error::NotListed => ErrorKind::Invalid,
+            Error::Signature { .. } => ErrorKind::Card,
+            Error::Pdf { .. } => ErrorKind::Invalid,
         }
     }
 }

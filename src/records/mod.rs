@@ -5,9 +5,13 @@
 
 pub mod backend;
 pub mod cda;
+pub mod content;
 pub mod error;
 pub mod ins;
 pub mod mhd;
+pub mod offline;
+pub mod pdf;
+pub mod xds;
 pub mod xml;
 
 pub use error::Error;

@@ -41,12 +41,7 @@ pub fn view(frame: &mut Frame, state: &State, ui: &UiContext) {
         Screen::Mailbox => {
             screens::mailbox::view::draw(frame, areas.body, &state.mailbox, state.has_mail, ui)
         }
-        Screen::Reader => {
-            screens::reader::view::draw(frame, areas.body, &state.reader, ui);
-            if let Some(prompt) = &state.mailbox.prompt {
-                screens::mailbox::view::draw_prompt(frame, areas.body, &state.mailbox, prompt, ui);
-            }
-        }
+        Screen::Reader => screens::reader::view::draw(frame, areas.body, &state.reader, ui),
         Screen::Compose => screens::compose::view::draw(frame, areas.body, &state.compose, ui),
         Screen::Directory => {
             screens::directory::view::draw(frame, areas.body, &state.directory, ui)
@@ -56,8 +51,20 @@ pub fn view(frame: &mut Frame, state: &State, ui: &UiContext) {
         Screen::Help => {
             screens::help::view::draw(frame, areas.body, &state.help, &state.keymap, ui)
         }
+        Screen::Outbox => screens::outbox::view::draw(frame, areas.body, &state.outbox, ui),
+    }
+    if state.screen == Screen::Reader
+        && let Some(prompt) = &state.receipt.prompt
+    {
+        screens::receipt::view::draw(frame, areas.body, prompt, ui);
     }
     widgets::notifications::draw(frame, areas.body, &state.notifications, ui);
+    // The mailbox and reader prompt sits over notifications: it wants an answer.
+    if matches!(state.screen, Screen::Mailbox | Screen::Reader)
+        && let Some(prompt) = &state.mailbox.prompt
+    {
+        screens::mailbox::view::draw_prompt(frame, areas.body, &state.mailbox, prompt, ui);
+    }
     widgets::status_bar::draw(frame, areas.status, state, ui);
     if let Some(palette) = &state.palette {
         widgets::palette::draw(frame, areas.body, palette, ui);

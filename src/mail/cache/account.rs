@@ -166,7 +166,14 @@ impl AccountSync {
                         });
                     }
                 }
-                ImapEvent::Audit(a) => self.emit(AccountEvent::Audit(a)),
+                ImapEvent::Audit(a) => {
+                    let event = super::audit::event_for(&self.account, &a);
+                    let _ = self
+                        .store
+                        .call_async(move |s| super::audit::record(s, &event))
+                        .await;
+                    self.emit(AccountEvent::Audit(a));
+                }
                 ImapEvent::Watching { .. } => {}
             }
         }
@@ -198,6 +205,22 @@ impl AccountSync {
 
     pub fn account(&self) -> &str {
         &self.account
+    }
+
+    /// The store the service caches into.
+    pub fn store_handle(&self) -> StoreHandle {
+        self.store.clone()
+    }
+
+    /// Another handle on the service's cache (local changes go through it).
+    pub fn cache(&self) -> StoreSyncCache {
+        self.cache.clone()
+    }
+
+    /// Queues a change durably and sends it if online (the cache was
+    /// already changed by the caller).
+    pub async fn send_op(&self, op: PendingOp) -> Result<Applied, Error> {
+        Ok(self.handle.change(op).await?)
     }
 
     /// The connection state now.

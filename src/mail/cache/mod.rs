@@ -17,11 +17,14 @@
 //! after the data it covers.
 
 pub mod account;
+pub mod audit;
 pub mod error;
+pub mod import;
 pub mod index;
 pub mod postings;
 pub mod queue;
 pub mod reader;
+pub mod source;
 pub mod store_cache;
 pub mod summary;
 
@@ -29,4 +32,5 @@ pub use account::{AccountEvent, AccountSync, ColdSyncOptions, SyncPassOptions, c
 pub use error::Error;
 pub use queue::StoreOpQueue;
 pub use reader::{FolderView, ViewOptions, first_screen};
+pub use source::CachedMailSource;
 pub use store_cache::{CacheOptions, StoreSyncCache};

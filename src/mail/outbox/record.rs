@@ -100,6 +100,8 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub size: usize,
+    /// The decoded Subject, for listings.
+    pub subject: String,
 }
 
 impl From<&OutboxRecord> for OutboxEntry {
@@ -113,6 +115,10 @@ impl From<&OutboxRecord> for OutboxEntry {
             last_error: r.last_error.clone(),
             created_at: r.created_at,
             size: r.bytes.len(),
+            subject: mail_parser::MessageParser::new()
+                .parse_headers(&r.bytes)
+                .and_then(|m| m.subject().map(str::to_string))
+                .unwrap_or_default(),
         }
     }
 }

@@ -130,6 +130,18 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<SubmitObjects, Error> {
                 reason: format!("no RegistryObjectList under <{}>", root.name),
             })?
     };
+    let out = from_registry_object_list(list);
+    if out.documents.is_empty() {
+        return Err(Error::NotSubmitObjects {
+            reason: "no document entry (ExtrinsicObject)".to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// The document entries and submission set of a `RegistryObjectList` (from
+/// an XDM `METADATA.XML` or an XDS stored-query answer); may be empty.
+pub fn from_registry_object_list(list: &Element) -> SubmitObjects {
     // Classifications and identifiers may sit at top level, pointing at
     // their object: gather them per object id.
     let top_classifications: Vec<&Element> = list.children_named("Classification").collect();
@@ -167,12 +179,7 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<SubmitObjects, Error> {
             out.submission_set = Some(submission_set(package, id, &classifications, &identifiers));
         }
     }
-    if out.documents.is_empty() {
-        return Err(Error::NotSubmitObjects {
-            reason: "no document entry (ExtrinsicObject)".to_string(),
-        });
-    }
-    Ok(out)
+    out
 }
 
 /// `own`'s children named `name`, plus the top-level ones whose `link`

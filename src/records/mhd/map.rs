@@ -103,6 +103,7 @@ pub fn document_entry(resource: &Value) -> Option<DocumentEntry> {
         sha1: text(&attachment, "hash")
             .and_then(|h| base64::engine::general_purpose::STANDARD.decode(h).ok()),
         content_url: text(&attachment, "url"),
+        repository_id: None,
     })
 }
 

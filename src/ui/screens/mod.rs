@@ -6,5 +6,7 @@ pub mod directory;
 pub mod help;
 pub mod login;
 pub mod mailbox;
+pub mod outbox;
 pub mod reader;
+pub mod receipt;
 pub mod records;

@@ -184,11 +184,8 @@ pub fn on_command(state: &mut State, command: DirectoryCmd) -> Vec<Effect> {
             let name = format!("{} {}", entry.given_name, entry.family_name)
                 .trim()
                 .to_string();
-            state.compose = crate::ui::screens::compose::ComposeState {
-                to: format!("{name} <{}>", mailbox.address),
-                ..Default::default()
-            };
-            state.go(Screen::Compose);
+            let recipient = format!("{name} <{}>", mailbox.address);
+            crate::ui::screens::compose::start_to(state, &recipient);
         }
     }
     Vec::new()

@@ -24,6 +24,7 @@ pub fn scope_label(scope: Scope, ui: &UiContext) -> String {
         Scope::Audit => ui.texts.get(T::ScreenAudit).to_string(),
         Scope::Help => ui.texts.get(T::ScreenHelp).to_string(),
         Scope::Login => ui.texts.get(T::ScreenLogin).to_string(),
+        Scope::Outbox => ui.texts.get(T::ScreenOutbox).to_string(),
     }
 }
 

@@ -137,6 +137,10 @@ pub fn lock(state: &mut State) -> Vec<Effect> {
     if state.screen == Screen::Lock {
         return Vec::new();
     }
+    // The draft is saved before the key goes, then forgotten with the rest.
+    let mut effects = crate::ui::screens::compose::on_lock(state);
+    crate::ui::screens::outbox::clear(state);
+    state.receipt.prompt = None;
     state.mailbox.forget();
     state.reader.clear();
     crate::ui::screens::records::clear(state);
@@ -148,7 +152,8 @@ pub fn lock(state: &mut State) -> Vec<Effect> {
     state.screen = Screen::Lock;
     state.pending_keys.clear();
     state.palette = None;
-    vec![Effect::DropSecrets]
+    effects.push(Effect::DropSecrets);
+    effects
 }
 
 /// What the card thread reports. Removal locks at once; the holder shows
@@ -252,7 +257,7 @@ pub fn on_unlocked(state: &mut State) -> Vec<Effect> {
         state.history.push(Screen::Mailbox);
         state.mailbox = Default::default();
         state.reader = Default::default();
-        state.compose = Default::default();
+        state.compose = state.compose.fresh();
         state.records.patient = None;
         state.records.emergency = None;
     }
@@ -267,6 +272,7 @@ pub fn on_unlocked(state: &mut State) -> Vec<Effect> {
     let mut effects = vec![Effect::LoadFolders];
     effects.extend(crate::ui::screens::reader::reopen(state));
     effects.extend(crate::ui::screens::records::refresh(state));
+    effects.extend(crate::ui::screens::compose::on_unlock(state));
     effects
 }
 

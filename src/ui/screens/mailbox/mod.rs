@@ -408,4 +408,6 @@ pub fn switch_folder(state: &mut State, folder: usize) -> Vec<Effect> {
 }
 
 #[cfg(test)]
+mod command_tests;
+#[cfg(test)]
 mod tests;

@@ -19,9 +19,6 @@ pub fn draw(frame: &mut Frame, area: Rect, mailbox: &MailboxState, has_mail: boo
         draw_folders(frame, folders, mailbox, ui);
     }
     draw_messages(frame, areas.messages, mailbox, has_mail, ui);
-    if let Some(prompt) = &mailbox.prompt {
-        draw_prompt(frame, area, mailbox, prompt, ui);
-    }
 }
 
 /// The open prompt on the last line of `area` (above the status bar), with

@@ -201,7 +201,7 @@ pub fn on_xdm_document(
         return;
     }
     let ok = result.is_ok();
-    crate::ui::screens::records::on_opened(state, generation, result);
+    crate::ui::screens::records::on_opened(state, generation, result, false);
     if ok {
         state.go(Screen::Records);
     }

@@ -77,6 +77,9 @@ pub struct ReaderDoc {
     pub links: Vec<String>,
     /// Headers, body, attached messages, receipts, attachment and link lists.
     pub body: RichText,
+    /// The decoded headers: recipients, threading and receipt fields for a
+    /// reply, a reply-all, a forward or a read receipt.
+    pub headers: crate::mail::mime::Headers,
 }
 
 fn labels(lang: Lang) -> Labels {
@@ -178,5 +181,89 @@ pub fn from_parsed(
         attachments,
         links: rendered.links,
         body: rendered.text,
+        headers: headers.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::mailbox::Bytes;
+
+    const ALTERNATIVE: &str = "From: =?UTF-8?B?RHIgw4ltaWxl?= <e@example.test>\r\n\
+To: moi@example.test\r\n\
+Subject: =?ISO-8859-1?Q?R=E9sultats?=\r\n\
+Disposition-Notification-To: e@example.test\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/alternative; boundary=b\r\n\
+\r\n\
+--b\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+\r\n\
+Version texte.\r\n\
+--b\r\n\
+Content-Type: text/html; charset=utf-8\r\n\
+\r\n\
+<p>Version <b>HTML</b> <a href=\"https://exemple.test/r\">lien</a>\u{202e}</p>\r\n\
+--b--\r\n";
+
+    fn opened() -> OpenedMessage {
+        OpenedMessage {
+            id: MessageId(1),
+            flags: Flags::default(),
+            raw: Bytes::new(ALTERNATIVE.as_bytes().to_vec()),
+        }
+    }
+
+    #[test]
+    fn the_alternative_follows_the_preference_and_links_are_listed() {
+        let plain = build("INBOX", &opened(), ReaderOptions::default()).expect("parses");
+        assert!(plain.has_alternative && plain.receipt_requested);
+        assert_eq!(plain.subject, "Résultats");
+        assert!(plain.from.contains("Dr Émile"));
+        let text = plain.body.to_plain_string(80);
+        assert!(
+            text.contains("Version texte") && !text.contains("HTML"),
+            "{text}"
+        );
+        let html = build(
+            "INBOX",
+            &opened(),
+            ReaderOptions {
+                prefer_html: true,
+                ..ReaderOptions::default()
+            },
+        )
+        .expect("parses");
+        let text = html.body.to_plain_string(80);
+        assert!(text.contains("HTML"), "{text}");
+        assert_eq!(html.links, vec!["https://exemple.test/r".to_string()]);
+        assert!(
+            !text.contains('\u{202e}'),
+            "a bidi override never reaches the screen"
+        );
+    }
+
+    #[test]
+    fn full_headers_show_every_field() {
+        let doc = build(
+            "INBOX",
+            &opened(),
+            ReaderOptions {
+                full_headers: true,
+                ..ReaderOptions::default()
+            },
+        )
+        .expect("parses");
+        let text = doc.body.to_plain_string(80);
+        assert!(text.contains("Disposition-Notification-To:"), "{text}");
+        assert!(text.contains("MIME-Version:"), "{text}");
+    }
+
+    #[test]
+    fn xdm_names_are_recognised() {
+        assert!(is_xdm("IHE_XDM.ZIP", "application/octet-stream"));
+        assert!(is_xdm("dossier/ihe_xdm.zip", "application/zip"));
+        assert!(!is_xdm("photos.zip", "application/zip"));
     }
 }

@@ -201,15 +201,14 @@ pub fn on_command(state: &mut State, command: ReaderCmd) -> Vec<Effect> {
                 return super::mailbox::open_selected(state);
             }
         }
-        ReaderCmd::Reply => {
-            if let Some(message) = &state.reader.message {
-                state.compose = super::compose::ComposeState::reply_to(message);
-                state.go(crate::app::state::Screen::Compose);
-            }
-        }
+        ReaderCmd::Reply => super::compose::answer(state, super::compose::ReplyKind::Reply),
+        ReaderCmd::ReplyAll => super::compose::answer(state, super::compose::ReplyKind::ReplyAll),
+        ReaderCmd::Forward => super::compose::answer(state, super::compose::ReplyKind::Forward),
     }
     Vec::new()
 }
 
+#[cfg(test)]
+mod command_tests;
 #[cfg(test)]
 mod tests;

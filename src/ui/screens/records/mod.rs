@@ -59,6 +59,8 @@ pub struct RecordsState {
     /// The generation of the request in flight (list or open).
     pub loading: Option<u64>,
     pub viewer: Option<Viewer>,
+    /// What is shown came from the local cache (the server is out of reach).
+    pub offline: bool,
 }
 
 pub fn page_height(state: &State) -> usize {
@@ -209,6 +211,7 @@ pub fn on_list(state: &mut State, command: ListCmd) -> Vec<Effect> {
     let purpose = state.records.emergency.clone();
     vec![Effect::OpenRecord {
         entry: Box::new(entry),
+        patient: state.records.patient.clone(),
         emergency: purpose.is_some(),
         generation,
     }]
@@ -219,26 +222,40 @@ pub fn close_viewer(state: &mut State) -> bool {
     state.records.viewer.take().is_some()
 }
 
-pub fn on_listed(state: &mut State, generation: u64, result: Result<Vec<DocumentEntry>, String>) {
+pub fn on_listed(
+    state: &mut State,
+    generation: u64,
+    result: Result<Vec<DocumentEntry>, String>,
+    offline: bool,
+) {
     if state.records.loading != Some(generation) {
         return;
     }
     state.records.loading = None;
     match result {
-        Ok(documents) => state.records.documents = documents,
+        Ok(documents) => {
+            state.records.documents = documents;
+            state.records.offline = offline;
+        }
         Err(reason) => {
             state.notify(Notification::new(Level::Error, T::RecordsFailed).arg("reason", reason))
         }
     }
 }
 
-pub fn on_opened(state: &mut State, generation: u64, result: Result<(String, RichText), String>) {
+pub fn on_opened(
+    state: &mut State,
+    generation: u64,
+    result: Result<(String, RichText), String>,
+    offline: bool,
+) {
     if state.records.loading != Some(generation) {
         return;
     }
     state.records.loading = None;
     match result {
         Ok((title, text)) => {
+            state.records.offline = offline;
             state.records.viewer = Some(Viewer {
                 title,
                 text,
@@ -255,6 +272,7 @@ pub fn on_opened(state: &mut State, generation: u64, result: Result<(String, Ric
 pub fn clear(state: &mut State) {
     state.records.documents.clear();
     state.records.viewer = None;
+    state.records.offline = false;
     state.records.input = None;
 }
 

@@ -153,6 +153,41 @@ fn stale_answers_are_dropped() {
     h.send(Msg::RecordsListed {
         generation: 1,
         result: Ok(Vec::new()),
+        offline: false,
     });
     assert_eq!(h.state.records.documents.len(), before);
+}
+
+#[test]
+fn a_list_from_the_cache_is_marked_offline() {
+    for (variant, screen) in variants(|h| {
+        h.keys("g r");
+        type_ins(h, &demo_patient_ins());
+        let generation = h.state.generation();
+        h.state.records.loading = Some(generation);
+        let documents = h.state.records.documents.clone();
+        h.send(Msg::RecordsListed {
+            generation,
+            result: Ok(documents),
+            offline: true,
+        });
+    }) {
+        insta::assert_snapshot!(format!("records_offline_{variant}"), screen);
+    }
+    let mut h = Harness::demo(Lang::En, 100, 30);
+    h.keys("g r");
+    type_ins(&mut h, &demo_patient_ins());
+    assert!(!h.state.records.offline);
+    assert!(!h.render().contains("Offline"));
+    let generation = h.state.generation();
+    h.state.records.loading = Some(generation);
+    h.send(Msg::RecordsListed {
+        generation,
+        result: Ok(Vec::new()),
+        offline: true,
+    });
+    assert!(h.state.records.offline);
+    assert!(h.render().contains("Offline: local copy"));
+    h.key("ctrl-l");
+    assert!(!h.state.records.offline, "the lock clears the marker");
 }

@@ -58,6 +58,12 @@ pub fn draw(frame: &mut Frame, area: Rect, records: &RecordsState, ui: &UiContex
             }
         }
     }
+    if records.offline {
+        lines.push(Line::styled(
+            ui.texts.get(T::RecordsOffline).to_string(),
+            ui.theme.style(scope::NOTIFY_ERROR),
+        ));
+    }
     if let Some(reason) = &records.emergency {
         lines.push(Line::styled(
             ui.texts.fmt(
