@@ -111,6 +111,9 @@ async fn the_bar_card_login_offline_reading_and_queued_flag() {
 
     let vpcd = format!("127.0.0.1:{}", stack.port("VPCD_PORT"));
     let pki = pki::ensure(&stack.path("PKI_DIR")).expect("test PKI");
+    // The previous test of the slot group may have just pulled its card: pcscd polls
+    // presence every 400 ms, let it see the reader empty first.
+    std::thread::sleep(std::time::Duration::from_secs(2));
     let card = VpcdCard::insert(&vpcd, Simulator::new(&pki, CardKind::Cps3Contact, "1234"))
         .expect("inserted");
     let dir = tempfile::tempdir().unwrap();
@@ -232,5 +235,7 @@ async fn the_bar_card_login_offline_reading_and_queued_flag() {
     let (code, _, err) = cachet(&env, &["audit", "verify"]);
     assert_eq!(code, 0, "audit verify: {err}");
     drop(card);
+    // let pcscd see the reader empty before the next test of the slot group
+    std::thread::sleep(std::time::Duration::from_secs(2));
     alice_conn.delete_folder(&folder).await.unwrap();
 }

@@ -148,19 +148,8 @@ pub fn view_in(
         std::thread::sleep(grace);
         Ok(())
     })();
-    scrub(&path);
+    super::editor::scrub(&path);
     result
-}
-
-fn scrub(path: &Path) {
-    if let Ok(meta) = std::fs::metadata(path)
-        && let Ok(mut file) = std::fs::OpenOptions::new().write(true).open(path)
-    {
-        let zeros = vec![0u8; usize::try_from(meta.len()).unwrap_or(0)];
-        let _ = file.write_all(&zeros);
-        let _ = file.sync_all();
-    }
-    let _ = std::fs::remove_file(path);
 }
 
 fn package(

@@ -78,8 +78,9 @@ pub fn edit_in(dir: &Path, editor: &str, initial: &str) -> Result<String, Editor
     result
 }
 
-/// Overwrites then removes the draft file; best effort, the folder is in memory anyway.
-fn scrub(path: &Path) {
+/// Overwrites then removes a file handed to another program (draft, attachment for a
+/// viewer); best effort, the folder is in memory anyway.
+pub(crate) fn scrub(path: &Path) {
     if let Ok(meta) = std::fs::metadata(path)
         && let Ok(mut file) = std::fs::OpenOptions::new().write(true).open(path)
     {
