@@ -211,6 +211,9 @@ async fn the_bar_on_a_real_account_online_offline_and_back() {
 
     let vpcd = format!("127.0.0.1:{}", stack.port("VPCD_PORT"));
     let pki = pki::ensure(&stack.path("PKI_DIR")).expect("test PKI");
+    // The previous test of the slot group may have just pulled its card:
+    // pcscd polls presence every 400 ms, let it see the reader empty first.
+    std::thread::sleep(Duration::from_secs(2));
     let card = VpcdCard::insert(&vpcd, Simulator::new(&pki, CardKind::Cps3Contact, "1234"))
         .expect("inserted");
     let dir = tempfile::tempdir().unwrap();
