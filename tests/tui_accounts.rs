@@ -9,7 +9,10 @@
 //! away"; the shared one keeps running): started again, the first message
 //! and its body come from the encrypted cache, the status bar says
 //! offline, and the second is marked read with the keymap (queued). Back on
-//! the real port, the queued \Seen reaches the server.
+//! the real port, the queued \Seen reaches the server; the lock stops the
+//! account and the PIN starts it again; new mail APPENDed meanwhile shows
+//! up; a message composed in the TUI leaves through Postfix, reaches bob and
+//! is filed in Sent.
 //!
 //! Run under `flock /tmp/cachet-vpcd.lock` (one virtual reader slot).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -290,6 +293,22 @@ async fn the_bar_on_a_real_account_online_offline_and_back() {
     tmux.wait_for("PIN");
     tmux.keys(&["1", "2", "3", "4", "Enter"]);
     tmux.wait_for_all(&["Inbox", "online"]);
+
+    // New mail while the session runs reaches the cache and the screens
+    // (IDLE on INBOX, then a sync of it).
+    let third = format!("zqd{token}");
+    alice_conn
+        .append(
+            "INBOX",
+            &Flags::default(),
+            &message(&format!("tui bar {third}"), &format!("{third}@x")),
+        )
+        .await
+        .unwrap();
+    search(&tmux, &third);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&format!("body of tui bar {third}"));
+    tmux.keys(&["q", "Escape"]);
 
     // A message composed here leaves through Postfix and reaches bob.
     let subject = format!("tui send zqc{token}");
