@@ -224,31 +224,6 @@ pub fn spawn(
     });
 }
 
-/// Passes over the outbox on a timer, for as long as the session runs.
-pub fn spawn_timer(
-    ctx: MailContext,
-    every: std::time::Duration,
-    tx: &tokio::sync::mpsc::UnboundedSender<super::msg::Msg>,
-) {
-    if ctx.outbox.is_none() {
-        return;
-    }
-    let tx = tx.clone();
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
-        interval.tick().await;
-        loop {
-            interval.tick().await;
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            for msg in perform(ComposeEffect::ProcessOutbox, &ctx, now).await {
-                if tx.send(super::msg::Msg::Compose(msg)).is_err() {
-                    return;
-                }
-            }
-        }
-    });
-}
-
 /// Saves a draft and waits for it: the lock calls this before the key goes.
 pub fn save_draft_blocking(ctx: &MailContext, id: Option<u64>, draft: &StoredDraft) -> ComposeMsg {
     let Some(store) = ctx.store() else {
