@@ -275,38 +275,14 @@ pub async fn outbox<S: OutboxStore, T: Transport, C: SentChecker, F: SentFiler>(
     if let Some(id) = &args.cancel {
         let id = bare_id(id);
         let r = ctx.outbox.cancel(id).await;
-        ctx.audit.record(AuditEvent {
-            action: Action::Delete,
-            target: Some(Target::Message {
-                message_id: id.to_string(),
-            }),
-            request: "outbox cancel".into(),
-            response: None,
-            outcome: if r.is_ok() {
-                AuditOutcome::Success
-            } else {
-                AuditOutcome::Failure
-            },
-        });
+        audit_outbox_action(ctx, Action::Delete, id, "outbox cancel", r.is_ok());
         r?;
         writeln!(out, "Cancelled <{id}>.").map_err(out_err)?;
     }
     if let Some(id) = &args.retry {
         let id = bare_id(id);
         let r = ctx.outbox.retry(id, ctx.now).await;
-        ctx.audit.record(AuditEvent {
-            action: Action::Send,
-            target: Some(Target::Message {
-                message_id: id.to_string(),
-            }),
-            request: "outbox retry".into(),
-            response: None,
-            outcome: if r.is_ok() {
-                AuditOutcome::Success
-            } else {
-                AuditOutcome::Failure
-            },
-        });
+        audit_outbox_action(ctx, Action::Send, id, "outbox retry", r.is_ok());
         r?;
     }
     if args.flush || args.retry.is_some() {
@@ -403,6 +379,29 @@ fn content_type_for(name: &str) -> &'static str {
         "dcm" => "application/dicom",
         _ => "application/octet-stream",
     }
+}
+
+/// One audit entry for a user's action on one outbox message (no content).
+fn audit_outbox_action<S: OutboxStore, T: Transport, C: SentChecker, F: SentFiler>(
+    ctx: &SendContext<'_, S, T, C, F>,
+    action: Action,
+    message_id: &str,
+    request: &str,
+    succeeded: bool,
+) {
+    ctx.audit.record(AuditEvent {
+        action,
+        target: Some(Target::Message {
+            message_id: message_id.to_string(),
+        }),
+        request: request.into(),
+        response: None,
+        outcome: if succeeded {
+            AuditOutcome::Success
+        } else {
+            AuditOutcome::Failure
+        },
+    });
 }
 
 #[cfg(test)]
