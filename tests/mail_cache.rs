@@ -63,27 +63,6 @@ fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-/// A folder with `n` messages; message i (1-based) is \Seen when i is odd.
-async fn folder_with(conn: &mut ImapConn, prefix: &str, n: usize) -> String {
-    let folder = unique_folder(prefix);
-    conn.create_folder(&folder).await.unwrap();
-    for i in 1..=n {
-        let flags = if i % 2 == 1 {
-            Flags::of([Flags::SEEN])
-        } else {
-            Flags::default()
-        };
-        conn.append(
-            &folder,
-            &flags,
-            &message(&format!("message {i}"), &format!("m{i}@{folder}")),
-        )
-        .await
-        .unwrap();
-    }
-    folder
-}
-
 fn view(store: &StoreHandle, folder: &str) -> reader::FolderView {
     let folder = folder.to_string();
     store

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cachet::mail::imap::types::Flags;
 use cachet::mail::imap::{AuthMethod, ImapAccount, ImapConn, Security, Timeouts, connect};
 use cachet::tls::{AnchorSource, TlsOptions, TlsVersions, TrustPolicy, client_config};
 use rustls::ClientConfig;
@@ -131,4 +132,25 @@ impl ResolvesClientCert for PemClientCert {
     fn has_certs(&self) -> bool {
         true
     }
+}
+
+/// A folder with `n` messages; message i (1-based) is \Seen when i is odd.
+pub async fn folder_with(conn: &mut ImapConn, prefix: &str, n: usize) -> String {
+    let folder = unique_folder(prefix);
+    conn.create_folder(&folder).await.unwrap();
+    for i in 1..=n {
+        let flags = if i % 2 == 1 {
+            Flags::of([Flags::SEEN])
+        } else {
+            Flags::default()
+        };
+        conn.append(
+            &folder,
+            &flags,
+            &message(&format!("message {i}"), &format!("m{i}@{folder}")),
+        )
+        .await
+        .unwrap();
+    }
+    folder
 }
