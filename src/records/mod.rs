@@ -7,6 +7,7 @@ pub mod backend;
 pub mod cda;
 pub mod content;
 pub mod error;
+mod http;
 pub mod ins;
 pub mod mhd;
 pub mod offline;

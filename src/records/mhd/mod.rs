@@ -44,16 +44,7 @@ impl MhdClient {
     /// A client for `base_url` with the caller's TLS configuration.
     pub fn new(base_url: &str, tls: rustls::ClientConfig) -> Result<MhdClient, Error> {
         let base = parse_base(base_url)?;
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("cachet/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config {
-                reason: format!("HTTP client: {e}"),
-            })?;
+        let http = crate::records::http::client(tls, REQUEST_TIMEOUT, CONNECT_TIMEOUT)?;
         Ok(MhdClient { http, base })
     }
 

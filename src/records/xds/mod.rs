@@ -100,16 +100,7 @@ impl XdsClient {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("cachet/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config {
-                reason: format!("HTTP client: {e}"),
-            })?;
+        let http = crate::records::http::client(tls, REQUEST_TIMEOUT, CONNECT_TIMEOUT)?;
         Ok(XdsClient {
             http,
             base,
