@@ -14,7 +14,7 @@
 //! the data are the bench's generated messages, not health data.
 //!
 //! Usage: `mail_cache sync --store DIR --host H --port P --ca PEM --user U
-//! --password-env VAR [--folder F] [--batch N]` and `mail_cache open --store DIR
+//! --password-env VAR [--folder F] [--batch N] [--index-headers no]` and `mail_cache open --store DIR
 //! [--folder F] [--rows N] [--pages N]`. Without arguments (plain `cargo bench`) it prints
 //! this usage and exits: it needs the server `scripts/bench-mail.sh` starts.
 
@@ -37,7 +37,7 @@ const HOLDER: &str = "810100000017";
 fn usage() {
     eprintln!(
         "mail_cache sync --store DIR --host H --port P --ca PEM --user U --password-env VAR \
-         [--folder F] [--batch N]\nmail_cache open --store DIR [--folder F] [--rows N] [--pages N]\n\
+         [--folder F] [--batch N] [--index-headers no]\nmail_cache open --store DIR [--folder F] [--rows N] [--pages N]\n\
          (run by scripts/bench-mail.sh, which starts the server)"
     );
 }
@@ -81,6 +81,7 @@ fn main() {
             &need("password-env"),
             &get("folder").unwrap_or_else(|| "INBOX".into()),
             get("batch").map_or(200, |b| b.parse().unwrap()),
+            get("index-headers").is_none_or(|v| v != "no"),
         ),
         "open" => open(
             Path::new(&need("store")),
@@ -102,6 +103,7 @@ fn sync(
     password_env: &str,
     folder: &str,
     batch: usize,
+    index_headers: bool,
 ) {
     // Setting up the profile (RSA key generation) is not part of a sync.
     std::fs::create_dir_all(store_dir).unwrap();
@@ -131,8 +133,11 @@ fn sync(
         use_qresync: true,
     };
     let options = ColdSyncOptions {
-        sync: SyncOptions { batch_size: batch },
-        ..ColdSyncOptions::default()
+        sync: SyncOptions {
+            batch_size: batch,
+            ..SyncOptions::default()
+        },
+        cache: cachet::mail::cache::CacheOptions { index_headers },
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -25,7 +25,10 @@ async fn sync(
         conn,
         cache,
         folder,
-        SyncOptions { batch_size: 2 },
+        SyncOptions {
+            batch_size: 2,
+            ..SyncOptions::default()
+        },
         &mut |p| seen.push(p),
     )
     .await
@@ -326,7 +329,10 @@ async fn two_thousand_messages_arrive_in_batches_newest_first() {
         &mut conn,
         &mut cache,
         &folder,
-        SyncOptions { batch_size: 250 },
+        SyncOptions {
+            batch_size: 250,
+            ..SyncOptions::default()
+        },
         &mut |p| batches.push(p),
     )
     .await

@@ -51,7 +51,10 @@ fn config(stack: &common::Stack, account: ImapAccount) -> SessionConfig {
             base: Duration::from_millis(50),
             max: Duration::from_millis(200),
         },
-        sync: SyncOptions { batch_size: 2 },
+        sync: SyncOptions {
+            batch_size: 2,
+            ..SyncOptions::default()
+        },
         prefetch_recent: 10,
         keepalive: Duration::from_secs(120),
         poll_interval: Duration::from_secs(60),
@@ -124,7 +127,10 @@ async fn sync_into_the_store_then_qresync_flags_expunges_and_orders() {
     let folder = folder_with(&mut other, "Cache", 5).await;
     let mut conn = login(&stack, &alice(&stack)).await;
     let mut cache = StoreSyncCache::new(store.clone(), ACCOUNT, CacheOptions::default());
-    let options = SyncOptions { batch_size: 2 };
+    let options = SyncOptions {
+        batch_size: 2,
+        ..SyncOptions::default()
+    };
     let first = sync_folder(&mut conn, &mut cache, &folder, options, &mut |_| {})
         .await
         .unwrap();
@@ -270,7 +276,10 @@ async fn a_uidvalidity_change_resets_the_cached_folder() {
     let mut conn = login(&stack, &alice(&stack)).await;
     let folder = folder_with(&mut conn, "CacheValid", 3).await;
     let mut cache = StoreSyncCache::new(store.clone(), ACCOUNT, CacheOptions::default());
-    let options = SyncOptions { batch_size: 10 };
+    let options = SyncOptions {
+        batch_size: 10,
+        ..SyncOptions::default()
+    };
     sync_folder(&mut conn, &mut cache, &folder, options, &mut |_| {})
         .await
         .unwrap();

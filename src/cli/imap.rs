@@ -211,7 +211,10 @@ async fn run_async(
                 &mut conn,
                 &mut cache,
                 &folder,
-                SyncOptions { batch_size },
+                SyncOptions {
+                    batch_size,
+                    ..SyncOptions::default()
+                },
                 &mut progress,
             )
             .await?;

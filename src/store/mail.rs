@@ -155,10 +155,6 @@ impl Batch<'_> {
         self.put(Tree::SearchPostings, &prefixed(&folder.0, term), plain)
     }
 
-    pub fn remove_posting(&mut self, folder: FolderId, term: &[u8; 32]) {
-        self.remove(Tree::SearchPostings, &prefixed(&folder.0, term));
-    }
-
     pub fn put_search_doc(&mut self, folder: FolderId, uid: u32, plain: &[u8]) -> Result<()> {
         self.put(
             Tree::SearchDocs,

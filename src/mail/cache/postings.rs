@@ -4,6 +4,9 @@
 //! key), so no term is ever on disk in clear, not even in a key. Changes are
 //! buffered in memory and written by [`StorePostings::commit`] as one batch,
 //! so indexing a batch of messages rewrites each touched posting list once.
+//! New postings are appended and the list sorted once at commit: a sync files
+//! older messages after newer ones, and inserting each at the front of a
+//! 100k list would be quadratic.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,8 +24,24 @@ const TERM_SECRET: &str = "mail-search-terms";
 pub struct StorePostings<'s> {
     store: &'s Store,
     folder: FolderId,
-    postings: HashMap<TermKey, Vec<u32>>,
+    postings: HashMap<TermKey, Postings>,
     documents: BTreeMap<u32, Option<DocEntry>>,
+}
+
+/// A posting list being changed: UIDs appended since it was last sorted.
+struct Postings {
+    uids: Vec<u32>,
+    sorted: bool,
+}
+
+impl Postings {
+    fn sort(&mut self) {
+        if !self.sorted {
+            self.uids.sort_unstable();
+            self.uids.dedup();
+            self.sorted = true;
+        }
+    }
 }
 
 impl<'s> StorePostings<'s> {
@@ -35,10 +54,10 @@ impl<'s> StorePostings<'s> {
         }
     }
 
-    fn load(&mut self, key: &TermKey) -> Result<&mut Vec<u32>, Error> {
+    fn load(&mut self, key: &TermKey) -> Result<&mut Postings, Error> {
         if !self.postings.contains_key(key) {
-            let list = self.read(key)?;
-            self.postings.insert(*key, list);
+            let uids = self.read(key)?;
+            self.postings.insert(*key, Postings { uids, sorted: true });
         }
         self.postings
             .get_mut(key)
@@ -53,14 +72,11 @@ impl<'s> StorePostings<'s> {
     }
 
     /// Writes every buffered change in one atomic batch.
-    pub fn commit(self) -> Result<(), Error> {
+    pub fn commit(mut self) -> Result<(), Error> {
         let mut b = self.store.batch()?;
-        for (key, list) in &self.postings {
-            if list.is_empty() {
-                b.remove_posting(self.folder, &key.0);
-            } else {
-                b.put_posting(self.folder, &key.0, &encode_postings(list))?;
-            }
+        for (key, list) in &mut self.postings {
+            list.sort();
+            b.put_posting(self.folder, &key.0, &encode_postings(&list.uids))?;
         }
         for (uid, doc) in &self.documents {
             match doc {
@@ -78,38 +94,26 @@ impl PostingStore for StorePostings<'_> {
 
     fn postings(&self, key: &TermKey) -> Result<Vec<u32>, Error> {
         match self.postings.get(key) {
-            Some(list) => Ok(list.clone()),
+            Some(list) if list.sorted => Ok(list.uids.clone()),
+            Some(list) => {
+                let mut uids = list.uids.clone();
+                uids.sort_unstable();
+                uids.dedup();
+                Ok(uids)
+            }
             None => self.read(key),
         }
     }
 
     fn insert_posting(&mut self, key: &TermKey, uid: u32) -> Result<(), Error> {
         let list = self.load(key)?;
-        if let Err(at) = list.binary_search(&uid) {
-            list.insert(at, uid);
+        if list.uids.last().is_some_and(|last| *last >= uid) {
+            list.sorted = false;
         }
+        list.uids.push(uid);
         Ok(())
     }
 
-    fn remove_posting(&mut self, key: &TermKey, uid: u32) -> Result<(), Error> {
-        let list = self.load(key)?;
-        if let Ok(at) = list.binary_search(&uid) {
-            list.remove(at);
-        }
-        Ok(())
-    }
-
-    fn document(&self, uid: u32) -> Result<Option<DocEntry>, Error> {
-        if let Some(doc) = self.documents.get(&uid) {
-            return Ok(doc.clone());
-        }
-        match self.store.search_doc(self.folder, uid)? {
-            Some(bytes) => Ok(Some(
-                decode_document(&bytes).map_err(|_| Error::Corrupt { what: "document" })?,
-            )),
-            None => Ok(None),
-        }
-    }
 
     fn put_document(&mut self, uid: u32, entry: DocEntry) -> Result<(), Error> {
         self.documents.insert(uid, Some(entry));

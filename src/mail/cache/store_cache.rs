@@ -33,6 +33,9 @@ use super::index::{
 use super::postings;
 use super::summary::{self, bits};
 
+/// Headers kept in memory for the search index before they are filed.
+const MAX_UNINDEXED: usize = 20_000;
+
 /// What the cache does besides storing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheOptions {
@@ -59,6 +62,11 @@ struct FolderMem {
     orders_stale: bool,
     /// Messages in the orders as last written.
     ordered: usize,
+    /// Headers of new messages not yet in the search index: filed together
+    /// when `BASE` is next written (one rewrite of each posting list per
+    /// write, not per batch), never after it, so every message `BASE` lists
+    /// is searchable.
+    unindexed: Vec<IndexDocument>,
 }
 
 /// The store-backed [`SyncCache`] of one account.
@@ -165,6 +173,7 @@ impl StoreSyncCache {
                         keys: None,
                         orders_stale: false,
                         ordered,
+                        unindexed: Vec::new(),
                     },
                 );
                 Ok(true)
@@ -210,7 +219,11 @@ impl StoreSyncCache {
             }
         }
         let id = mem.id;
+        let mut docs = std::mem::take(&mut mem.unindexed);
+        // Ascending UIDs append to the posting lists instead of inserting.
+        docs.sort_unstable_by_key(|d| d.uid);
         self.call(move |s| {
+            postings::index_documents(s, id, &docs)?;
             let mut b = s.batch()?;
             for (record, bytes) in &records.items {
                 b.put_folder_record(id, *record, bytes)?;
@@ -418,9 +431,14 @@ impl StoreSyncCache {
             }
         }
         mem.orders_stale = true;
-        let id = mem.id;
+        if self.options.index_headers {
+            mem.unindexed.extend(
+                envelopes
+                    .iter()
+                    .map(|e| IndexDocument::from_envelope(e, "")),
+            );
+        }
         let (account, name) = (self.account.clone(), folder.to_string());
-        let index_headers = self.options.index_headers;
         self.call(move |s| {
             let mut b = s.batch()?;
             for env in &envelopes {
@@ -435,24 +453,20 @@ impl StoreSyncCache {
                 )?;
             }
             b.commit(Durability::Lazy)?;
-            if index_headers {
-                let docs: Vec<IndexDocument> = envelopes
-                    .iter()
-                    .map(|e| IndexDocument::from_envelope(e, ""))
-                    .collect();
-                postings::index_documents(s, id, &docs)?;
-            }
             Ok(())
         })?;
-        // First batch, then each time the folder doubled: the list shows early
-        // and the total rebuild work stays linear.
+        // `BASE`, the orders and the header index are written after the first
+        // batch, then each time the folder has doubled (the list shows early,
+        // the total rewrite work stays linear), or when enough headers wait
+        // to be indexed; the sync point writes them all.
         let total = mem.base.flags.len();
-        let orders = if mem.ordered == 0 || total >= mem.ordered.saturating_mul(2) {
-            OrdersToWrite::DateOnly
+        if mem.ordered == 0 || total >= mem.ordered.saturating_mul(2) {
+            self.persist(mem, OrdersToWrite::DateOnly)
+        } else if mem.unindexed.len() >= MAX_UNINDEXED {
+            self.persist(mem, OrdersToWrite::None)
         } else {
-            OrdersToWrite::None
-        };
-        self.persist(mem, orders)
+            Ok(())
+        }
     }
 
     fn reset(&self, folder: &str, uid_validity: u32) -> Result<(), Error> {
@@ -476,6 +490,7 @@ impl StoreSyncCache {
             keys: Some(BTreeMap::new()),
             orders_stale: false,
             ordered: 0,
+            unindexed: Vec::new(),
         };
         self.persist(&mut mem, OrdersToWrite::All)?;
         lock(&self.folders)?.insert(folder.to_string(), mem);

@@ -89,14 +89,67 @@ pub struct SyncProgress {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyncOptions {
-    /// Envelopes per FETCH.
+    /// Envelopes handed to the cache (and reported) at a time, newest first.
     pub batch_size: usize,
+    /// Most UIDs one `UID FETCH` asks for. The first command asks for one
+    /// batch (the first screen), each next one four times more up to this
+    /// bound: few round trips on a large folder, bounded memory.
+    pub max_fetch: usize,
 }
 
 impl Default for SyncOptions {
     fn default() -> Self {
-        SyncOptions { batch_size: 200 }
+        SyncOptions {
+            batch_size: 200,
+            max_fetch: 10_000,
+        }
     }
+}
+
+/// Most ranges in one UID set: keeps a command far below the line length
+/// servers accept (Dovecot: 64 kB) however scattered the UIDs are.
+const MAX_RANGES_PER_FETCH: usize = 500;
+
+/// How many of `uids` (descending) the next `UID FETCH` takes: at most
+/// `max_uids`, and at most [`MAX_RANGES_PER_FETCH`] runs of consecutive UIDs.
+fn next_fetch_len(uids: &[u32], max_uids: usize) -> usize {
+    let mut ranges = 1;
+    let mut taken = 0;
+    for pair in uids.windows(2) {
+        if taken + 1 >= max_uids {
+            break;
+        }
+        if pair[0] != pair[1].saturating_add(1) {
+            if ranges == MAX_RANGES_PER_FETCH {
+                break;
+            }
+            ranges += 1;
+        }
+        taken += 1;
+    }
+    (taken + 1).min(uids.len()).min(max_uids.max(1))
+}
+
+/// The slices of `answer` (descending UIDs) that belong to each batch of
+/// `asked` (descending, cut every `batch_size`): a UID the server did not
+/// return (expunged meanwhile) just leaves its batch shorter.
+fn batch_ranges(
+    answer: &[FetchedEnvelope],
+    asked: &[u32],
+    batch_size: usize,
+) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for chunk in asked.chunks(batch_size) {
+        let oldest = chunk.last().copied().unwrap_or(0);
+        let len = answer[start..]
+            .iter()
+            .take_while(|e| e.uid >= oldest)
+            .count();
+        out.push(start..start + len);
+        start += len;
+    }
+    out
 }
 
 fn cache_err(e: BackendError) -> Error {
@@ -192,19 +245,33 @@ pub async fn sync_folder(
         .collect();
     missing.sort_unstable_by_key(|u| std::cmp::Reverse(*u));
     let total = missing.len();
+    let batch_size = options.batch_size.max(1);
+    let mut fetch_size = batch_size;
     let mut fetched = 0;
-    for chunk in missing.chunks(options.batch_size.max(1)) {
-        let mut batch = conn.fetch_envelopes(chunk).await?;
-        batch.sort_unstable_by_key(|e| std::cmp::Reverse(e.uid));
-        cache.apply_new(folder, &batch).map_err(cache_err)?;
-        fetched += batch.len();
-        progress(SyncProgress {
-            folder: folder.to_string(),
-            fetched,
-            total,
-            batch_newest: chunk.first().copied().unwrap_or(0),
-            batch_oldest: chunk.last().copied().unwrap_or(0),
-        });
+    let mut rest: &[u32] = &missing;
+    while !rest.is_empty() {
+        let (command, tail) = rest.split_at(next_fetch_len(rest, fetch_size));
+        rest = tail;
+        fetch_size = fetch_size
+            .saturating_mul(4)
+            .min(options.max_fetch.max(batch_size));
+        let mut answer = conn.fetch_envelopes(command).await?;
+        answer.sort_unstable_by_key(|e| std::cmp::Reverse(e.uid));
+        for (asked, batch) in command
+            .chunks(batch_size)
+            .zip(batch_ranges(&answer, command, batch_size))
+        {
+            let batch = &answer[batch];
+            cache.apply_new(folder, batch).map_err(cache_err)?;
+            fetched += batch.len();
+            progress(SyncProgress {
+                folder: folder.to_string(),
+                fetched,
+                total,
+                batch_newest: asked.first().copied().unwrap_or(0),
+                batch_oldest: asked.last().copied().unwrap_or(0),
+            });
+        }
     }
     report.new = fetched;
     cache
@@ -217,4 +284,58 @@ pub async fn sync_folder(
         )
         .map_err(cache_err)?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::imap::types::BodySummary;
+
+    fn fetched(uid: u32) -> FetchedEnvelope {
+        FetchedEnvelope {
+            uid,
+            flags: Flags::default(),
+            size: 1,
+            internal_date: None,
+            modseq: None,
+            header: Vec::new(),
+            body: BodySummary::default(),
+        }
+    }
+
+    #[test]
+    fn a_fetch_takes_at_most_the_asked_number_of_uids() {
+        let uids: Vec<u32> = (1..=100).rev().collect();
+        assert_eq!(next_fetch_len(&uids, 10), 10);
+        assert_eq!(next_fetch_len(&uids, 1000), 100);
+        assert_eq!(next_fetch_len(&uids, 0), 1, "always progresses");
+        assert_eq!(next_fetch_len(&uids[..1], 5), 1);
+    }
+
+    #[test]
+    fn a_fetch_of_scattered_uids_stops_at_the_range_bound() {
+        // every other UID: each is its own range
+        let uids: Vec<u32> = (1..=5000).rev().map(|u| u * 2).collect();
+        let n = next_fetch_len(&uids, 10_000);
+        assert_eq!(n, MAX_RANGES_PER_FETCH);
+        assert_eq!(
+            crate::mail::imap::parse::uid_set(&uids[..n])
+                .split(',')
+                .count(),
+            MAX_RANGES_PER_FETCH
+        );
+    }
+
+    #[test]
+    fn answers_are_cut_along_the_asked_batches_even_with_gaps() {
+        let asked = [10, 9, 8, 7, 6, 5];
+        // 9 and 6 were expunged before the FETCH
+        let answer: Vec<FetchedEnvelope> = [10, 8, 7, 5].into_iter().map(fetched).collect();
+        let ranges = batch_ranges(&answer, &asked, 2);
+        let uids: Vec<Vec<u32>> = ranges
+            .into_iter()
+            .map(|r| answer[r].iter().map(|e| e.uid).collect())
+            .collect();
+        assert_eq!(uids, vec![vec![10], vec![8, 7], vec![5]]);
+    }
 }

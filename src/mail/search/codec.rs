@@ -5,7 +5,7 @@
 //! and fails cleanly: stored bytes are authenticated by the store, but a
 //! decoder must not trust them to be well-formed.
 
-use super::{DocEntry, TermKey};
+use super::DocEntry;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {
@@ -80,20 +80,20 @@ fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u32> {
 
 /// `[has_date: u8][date: i64 BE if present][keys: 32 bytes each]`.
 pub fn encode_document(entry: &DocEntry) -> Vec<u8> {
-    let mut out = Vec::with_capacity(9 + entry.keys.len() * 32);
     match entry.date {
         Some(date) => {
+            let mut out = Vec::with_capacity(9);
             out.push(1);
             out.extend_from_slice(&date.to_be_bytes());
+            out
         }
-        None => out.push(0),
+        None => vec![0],
     }
-    for key in &entry.keys {
-        out.extend_from_slice(&key.0);
-    }
-    out
 }
 
+/// Reads a document entry. Entries written before the index became additive
+/// carry the 32-byte keys they were filed under after the date: they are
+/// accepted and the keys ignored.
 pub fn decode_document(bytes: &[u8]) -> Result<DocEntry, CodecError> {
     let (date, rest) = match bytes.split_first() {
         Some((0, rest)) => (None, rest),
@@ -103,14 +103,10 @@ pub fn decode_document(bytes: &[u8]) -> Result<DocEntry, CodecError> {
         }
         _ => return Err(CodecError::Document),
     };
-    let (chunks, remainder) = rest.as_chunks::<32>();
-    if !remainder.is_empty() {
+    if !rest.len().is_multiple_of(32) {
         return Err(CodecError::Document);
     }
-    Ok(DocEntry {
-        keys: chunks.iter().map(|c| TermKey(*c)).collect(),
-        date,
-    })
+    Ok(DocEntry { date })
 }
 
 #[cfg(test)]
@@ -142,19 +138,20 @@ mod tests {
 
     #[test]
     fn documents_round_trip_and_corruption_is_refused() {
-        let entry = DocEntry {
-            keys: vec![TermKey([7; 32]), TermKey([9; 32])],
-            date: Some(-5),
-        };
+        let entry = DocEntry { date: Some(-5) };
+        assert_eq!(encode_document(&entry).len(), 9);
         assert_eq!(decode_document(&encode_document(&entry)).unwrap(), entry);
-        let undated = DocEntry {
-            keys: vec![],
-            date: None,
-        };
+        let undated = DocEntry { date: None };
         assert_eq!(
             decode_document(&encode_document(&undated)).unwrap(),
             undated
         );
+        // an entry of the earlier format, with two 32-byte keys after the date
+        let mut old = encode_document(&entry);
+        old.extend_from_slice(&[7; 64]);
+        assert_eq!(decode_document(&old).unwrap(), entry);
+        old.pop();
+        assert_eq!(decode_document(&old), Err(CodecError::Document));
         let mut bytes = encode_document(&entry);
         bytes.pop();
         assert_eq!(decode_document(&bytes), Err(CodecError::Document));

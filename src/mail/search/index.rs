@@ -1,17 +1,27 @@
 //! The inverted index over hashed terms, generic over where postings live.
 //! One index covers one mailbox at one UIDVALIDITY (UIDs are only unique
 //! there); the owner drops and rebuilds it when UIDVALIDITY changes.
+//!
+//! Filing is additive and removal is by document: a UID's content never
+//! changes inside one UIDVALIDITY, so filing a message again (its headers at
+//! sync, then its body once fetched) only adds terms, and forgetting a
+//! message drops its document entry while its postings stay behind. Every
+//! query answers only documents still filed (the live set), so a removed
+//! message is never found again, and a UID is never reused. What this saves:
+//! no per-message list of keys to keep (it was 32 bytes a term, most of the
+//! index), no posting list to rewrite on removal. What it costs: the postings
+//! of removed messages stay until the folder's index is rebuilt, a few bytes
+//! a term.
 
 use std::collections::HashSet;
 
 use super::query::{DateRange, Query, Term};
 use super::{Error, Field, IndexDocument, TermHasher, TermKey, tokenize};
 
-/// What the index remembers about one message: the keys it was filed under
-/// (to remove it later) and its date (for `date:` clauses).
+/// What the index remembers about one filed message: its date (for `date:`
+/// clauses). Its presence is what makes the message findable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocEntry {
-    pub keys: Vec<TermKey>,
     pub date: Option<i64>,
 }
 
@@ -22,8 +32,6 @@ pub trait PostingStore {
     type Error: std::error::Error + Send + Sync + 'static;
     fn postings(&self, key: &TermKey) -> Result<Vec<u32>, Self::Error>;
     fn insert_posting(&mut self, key: &TermKey, uid: u32) -> Result<(), Self::Error>;
-    fn remove_posting(&mut self, key: &TermKey, uid: u32) -> Result<(), Self::Error>;
-    fn document(&self, uid: u32) -> Result<Option<DocEntry>, Self::Error>;
     fn put_document(&mut self, uid: u32, entry: DocEntry) -> Result<(), Self::Error>;
     fn remove_document(&mut self, uid: u32) -> Result<(), Self::Error>;
     fn all_documents(&self) -> Result<Vec<u32>, Self::Error>;
@@ -68,9 +76,8 @@ impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
         }
     }
 
-    /// File a message (replacing an earlier version with the same UID).
+    /// File a message; filing the same UID again adds the new terms.
     pub fn index_document(&mut self, doc: &IndexDocument) -> Result<(), Error> {
-        self.remove(doc.uid)?;
         let mut keys: HashSet<TermKey> = HashSet::new();
         for (field, text) in doc.fields() {
             let words = tokenize(text);
@@ -89,24 +96,12 @@ impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
                 .map_err(store_error)?;
         }
         self.store
-            .put_document(
-                doc.uid,
-                DocEntry {
-                    keys,
-                    date: doc.date,
-                },
-            )
+            .put_document(doc.uid, DocEntry { date: doc.date })
             .map_err(store_error)
     }
 
-    /// Forget a message (expunged or moved).
+    /// Forget a message (expunged or moved): no query finds it any more.
     pub fn remove(&mut self, uid: u32) -> Result<(), Error> {
-        let Some(entry) = self.store.document(uid).map_err(store_error)? else {
-            return Ok(());
-        };
-        for key in &entry.keys {
-            self.store.remove_posting(key, uid).map_err(store_error)?;
-        }
         self.store.remove_document(uid).map_err(store_error)
     }
 
@@ -125,9 +120,11 @@ impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
                 });
             }
         }
+        let live = self.store.all_documents().map_err(store_error)?;
         let mut result = match positive {
-            Some(p) => p,
-            None => self.store.all_documents().map_err(store_error)?,
+            // postings may still name removed messages
+            Some(p) => intersect(&p, &live),
+            None => live,
         };
         for set in negative {
             result = difference(&result, &set);

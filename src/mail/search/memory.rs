@@ -42,20 +42,6 @@ impl PostingStore for MemoryPostings {
         Ok(())
     }
 
-    fn remove_posting(&mut self, key: &TermKey, uid: u32) -> Result<(), Infallible> {
-        if let Some(set) = self.postings.get_mut(key) {
-            set.remove(&uid);
-            if set.is_empty() {
-                self.postings.remove(key);
-            }
-        }
-        Ok(())
-    }
-
-    fn document(&self, uid: u32) -> Result<Option<DocEntry>, Infallible> {
-        Ok(self.documents.get(&uid).cloned())
-    }
-
     fn put_document(&mut self, uid: u32, entry: DocEntry) -> Result<(), Infallible> {
         self.remove_document(uid)?;
         if let Some(date) = entry.date {
