@@ -155,7 +155,11 @@ fn removed_messages_are_never_found_and_refiling_adds_terms() {
     index.remove(1).unwrap();
     assert_eq!(search(&index, "échographie"), [3]);
     assert_eq!(search(&index, "date:2026-01-06"), Vec::<u32>::new());
-    assert_eq!(search(&index, ""), [2, 3], "an empty query lists the live ones");
+    assert_eq!(
+        search(&index, ""),
+        [2, 3],
+        "an empty query lists the live ones"
+    );
     assert!(
         !search(&index, "-martin").contains(&1),
         "nor does a negation bring a removed message back"

@@ -15,6 +15,24 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
+/// The answer of a job sent with [`StoreHandle::submit`].
+#[derive(Debug)]
+pub struct Pending<T> {
+    reply: mpsc::Receiver<T>,
+}
+
+impl<T> Pending<T> {
+    /// Waits for the job's answer (at most [`CALL_TIMEOUT`]).
+    pub fn wait(self) -> Result<T> {
+        self.reply.recv_timeout(CALL_TIMEOUT).map_err(|e| match e {
+            mpsc::RecvTimeoutError::Timeout => Error::Timeout {
+                seconds: CALL_TIMEOUT.as_secs(),
+            },
+            mpsc::RecvTimeoutError::Disconnected => Error::Closed,
+        })
+    }
+}
+
 /// A cloneable handle to the store thread.
 #[derive(Clone, Debug)]
 pub struct StoreHandle {
@@ -65,6 +83,24 @@ impl StoreHandle {
             },
             mpsc::RecvTimeoutError::Disconnected => Error::Closed,
         })
+    }
+
+    /// Runs `f` on the store thread without waiting: the answer is collected
+    /// later with [`Pending::wait`]. Jobs run in the order they were sent, so
+    /// a later [`call`](Self::call) sees what `f` wrote. For a producer that
+    /// has other work to do meanwhile (the sync parsing the next envelopes).
+    pub fn submit<T, F>(&self, f: F) -> Result<Pending<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> T + Send + 'static,
+    {
+        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+        self.tx
+            .send(Box::new(move |s: &mut Store| {
+                let _ = reply_tx.send(f(s));
+            }))
+            .map_err(|_| Error::Closed)?;
+        Ok(Pending { reply: reply_rx })
     }
 
     /// Async variant for tokio tasks (never blocks the runtime).

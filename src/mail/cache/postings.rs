@@ -114,7 +114,6 @@ impl PostingStore for StorePostings<'_> {
         Ok(())
     }
 
-
     fn put_document(&mut self, uid: u32, entry: DocEntry) -> Result<(), Error> {
         self.documents.insert(uid, Some(entry));
         Ok(())

@@ -13,7 +13,7 @@
 //! (the session task owns one, the account service applies local changes
 //! through another).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use zeroize::Zeroizing;
@@ -23,7 +23,7 @@ use crate::mail::imap::sync::{BackendError, FolderState, SyncCache, SyncPoint};
 use crate::mail::imap::types::{FetchedEnvelope, FlagUpdate, Flags};
 use crate::mail::mime::{Limits, parse_message};
 use crate::mail::search::IndexDocument;
-use crate::store::{Durability, FolderId, FolderRef, Store, StoreHandle, Tree};
+use crate::store::{Durability, FolderId, FolderRef, Pending, Store, StoreHandle, Tree};
 
 use super::error::{Error, boxed};
 use super::index::{
@@ -69,6 +69,10 @@ struct FolderMem {
     unindexed: Vec<IndexDocument>,
 }
 
+/// Envelope batches sent to the store thread and not yet confirmed: while the
+/// store seals and writes one, the session parses the next.
+const MAX_WRITES_IN_FLIGHT: usize = 2;
+
 /// The store-backed [`SyncCache`] of one account.
 #[derive(Clone)]
 pub struct StoreSyncCache {
@@ -76,6 +80,8 @@ pub struct StoreSyncCache {
     account: String,
     options: CacheOptions,
     folders: Arc<Mutex<HashMap<String, FolderMem>>>,
+    /// Writes sent without waiting (lock order: `folders`, then this).
+    writes: Arc<Mutex<VecDeque<Pending<Result<(), Error>>>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, Error> {
@@ -117,6 +123,7 @@ impl StoreSyncCache {
             account: account.to_string(),
             options,
             folders: Arc::new(Mutex::new(HashMap::new())),
+            writes: Arc::new(Mutex::new(VecDeque::new())),
         }
     }
 
@@ -128,11 +135,42 @@ impl StoreSyncCache {
         &self.store
     }
 
+    /// Runs `f` on the store thread once every earlier write is confirmed
+    /// (so an earlier failure is reported here, not lost).
     fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Store) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
+        self.settle_writes()?;
         self.store.call(move |s| f(s))?
+    }
+
+    /// Sends a write to the store thread without waiting for it, once fewer
+    /// than [`MAX_WRITES_IN_FLIGHT`] are outstanding.
+    fn submit_write(
+        &self,
+        f: impl FnOnce(&Store) -> Result<(), Error> + Send + 'static,
+    ) -> Result<(), Error> {
+        let mut writes = lock(&self.writes)?;
+        while writes.len() >= MAX_WRITES_IN_FLIGHT {
+            if let Some(oldest) = writes.pop_front() {
+                oldest.wait()??;
+            }
+        }
+        writes.push_back(self.store.submit(move |s| f(s))?);
+        Ok(())
+    }
+
+    /// Waits for every outstanding write; the first failure is returned.
+    fn settle_writes(&self) -> Result<(), Error> {
+        let mut writes = lock(&self.writes)?;
+        let mut first_error = None;
+        while let Some(write) = writes.pop_front() {
+            if let Err(e) = write.wait().map_err(Error::from).and_then(|r| r) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Loads the folder's state into memory (once); false when not cached.
@@ -181,17 +219,45 @@ impl StoreSyncCache {
         }
     }
 
+    /// Loads the thread keys for a rebuild of the orders. `THREAD_KEYS` is
+    /// written with the full orders only (at the sync point), so after an
+    /// interrupted first sync `BASE` may list messages it lacks: their keys
+    /// are rebuilt from the stored summaries.
     fn ensure_keys(&self, mem: &mut FolderMem) -> Result<(), Error> {
         if mem.keys.is_some() {
             return Ok(());
         }
         let id = mem.id;
-        let keys: Vec<ThreadKey> =
+        let stored: Vec<ThreadKey> =
             self.call(move |s| match s.folder_record(id, RECORD_THREAD_KEYS)? {
                 Some(v) => Ok(serde_json::from_slice(&v)?),
                 None => Ok(Vec::new()),
             })?;
-        mem.keys = Some(keys.into_iter().map(|k| (k.uid, k)).collect());
+        let mut keys: BTreeMap<u32, ThreadKey> = stored
+            .into_iter()
+            .filter(|k| mem.base.flags.contains_key(&k.uid))
+            .map(|k| (k.uid, k))
+            .collect();
+        let missing: Vec<u32> = mem
+            .base
+            .flags
+            .keys()
+            .filter(|u| !keys.contains_key(u))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            let rebuilt: Vec<ThreadKey> = self.call(move |s| {
+                let mut out = Vec::with_capacity(missing.len());
+                for uid in missing {
+                    if let Some(env) = read_envelope(s, id, uid)? {
+                        out.push(ThreadKey::of(&env));
+                    }
+                }
+                Ok(out)
+            })?;
+            keys.extend(rebuilt.into_iter().map(|k| (k.uid, k)));
+        }
+        mem.keys = Some(keys);
         Ok(())
     }
 
@@ -212,9 +278,11 @@ impl StoreSyncCache {
             for (record, order) in compute_orders_for(&keys, orders) {
                 records.push(record, order.encode());
             }
-            records.push(RECORD_THREAD_KEYS, serde_json::to_vec(&keys)?);
             mem.ordered = keys.len();
             if orders == OrdersToWrite::All {
+                // Only with the full orders: rewriting every key at each
+                // step of a first sync was most of what it wrote.
+                records.push(RECORD_THREAD_KEYS, serde_json::to_vec(&keys)?);
                 mem.orders_stale = false;
             }
         }
@@ -439,7 +507,7 @@ impl StoreSyncCache {
             );
         }
         let (account, name) = (self.account.clone(), folder.to_string());
-        self.call(move |s| {
+        self.submit_write(move |s| {
             let mut b = s.batch()?;
             for env in &envelopes {
                 b.put_envelope(

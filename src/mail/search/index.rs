@@ -13,7 +13,7 @@
 //! of removed messages stay until the folder's index is rebuilt, a few bytes
 //! a term.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use super::query::{DateRange, Query, Term};
 use super::{Error, Field, IndexDocument, TermHasher, TermKey, tokenize};
@@ -41,7 +41,14 @@ pub trait PostingStore {
 pub struct SearchIndex<H, S> {
     hasher: H,
     store: S,
+    /// Keys of the terms already hashed while filing, by field tag + term:
+    /// mail repeats its names, addresses and words, and a keyed hash costs
+    /// far more than a lookup. In memory only, cleared past [`MEMO_TERMS`].
+    memo: HashMap<String, TermKey>,
 }
+
+/// Most terms remembered by [`SearchIndex`] while filing.
+const MEMO_TERMS: usize = 200_000;
 
 fn store_error<E: std::error::Error + Send + Sync + 'static>(e: E) -> Error {
     Error::Store(Box::new(e))
@@ -49,7 +56,11 @@ fn store_error<E: std::error::Error + Send + Sync + 'static>(e: E) -> Error {
 
 impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
     pub fn new(hasher: H, store: S) -> Self {
-        SearchIndex { hasher, store }
+        SearchIndex {
+            hasher,
+            store,
+            memo: HashMap::new(),
+        }
     }
 
     pub fn store(&self) -> &S {
@@ -62,6 +73,22 @@ impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
 
     fn key(&self, field: Field, term: &str) -> TermKey {
         TermKey(self.hasher.hash(field, term))
+    }
+
+    /// The key of a term while filing, from the memo when hashed before.
+    fn filing_key(&mut self, field: Field, term: &str, scratch: &mut String) -> TermKey {
+        scratch.clear();
+        scratch.push(char::from(field.tag()));
+        scratch.push_str(term);
+        if let Some(key) = self.memo.get(scratch.as_str()) {
+            return *key;
+        }
+        if self.memo.len() >= MEMO_TERMS {
+            self.memo.clear();
+        }
+        let key = self.key(field, term);
+        self.memo.insert(scratch.clone(), key);
+        key
     }
 
     /// Keys for a word sequence: the word itself, or each adjacent pair for
@@ -78,18 +105,23 @@ impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
 
     /// File a message; filing the same UID again adds the new terms.
     pub fn index_document(&mut self, doc: &IndexDocument) -> Result<(), Error> {
-        let mut keys: HashSet<TermKey> = HashSet::new();
+        let mut keys: Vec<TermKey> = Vec::new();
+        let (mut scratch, mut pair) = (String::new(), String::new());
         for (field, text) in doc.fields() {
             let words = tokenize(text);
             for w in &words {
-                keys.insert(self.key(field, w));
+                keys.push(self.filing_key(field, w, &mut scratch));
             }
-            for pair in words.windows(2) {
-                keys.insert(self.key(field, &format!("{} {}", pair[0], pair[1])));
+            for w in words.windows(2) {
+                pair.clear();
+                pair.push_str(&w[0]);
+                pair.push(' ');
+                pair.push_str(&w[1]);
+                keys.push(self.filing_key(field, &pair, &mut scratch));
             }
         }
-        let mut keys: Vec<TermKey> = keys.into_iter().collect();
         keys.sort_unstable();
+        keys.dedup();
         for key in &keys {
             self.store
                 .insert_posting(key, doc.uid)
