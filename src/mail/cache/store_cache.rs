@@ -81,8 +81,11 @@ pub struct StoreSyncCache {
     options: CacheOptions,
     folders: Arc<Mutex<HashMap<String, FolderMem>>>,
     /// Writes sent without waiting (lock order: `folders`, then this).
-    writes: Arc<Mutex<VecDeque<Pending<Result<(), Error>>>>>,
+    writes: Arc<Mutex<VecDeque<WriteInFlight>>>,
 }
+
+/// A write sent to the store thread, its outcome still to collect.
+type WriteInFlight = Pending<Result<(), Error>>;
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, Error> {
     m.lock().map_err(|_| Error::Corrupt {
