@@ -71,3 +71,57 @@ fn clones_share_one_store() {
     seen.sort();
     assert_eq!(seen, vec![0, 1, 2, 3]);
 }
+
+/// After a session that wrote a lot (a first sync), the store reopens its
+/// database so that the next start has nothing to replay: everything written
+/// is still there, the keys too, and the profile opens again from disk.
+#[test]
+fn a_checkpoint_after_large_writes_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = SoftwareUnwrapper::generate("810100000017").unwrap();
+    let (store, _) = Profiles::new(dir.path())
+        .create(&card, CreateOptions::default())
+        .unwrap();
+    let h = StoreHandle::spawn(store).unwrap();
+    h.call(|s| s.put_setting("small", &1)).unwrap().unwrap();
+    assert!(
+        !h.call(|s| s.checkpoint()).unwrap().unwrap(),
+        "a small session does not reopen"
+    );
+    let chunk = "x".repeat(1024 * 1024);
+    for i in 0..40 {
+        let c = chunk.clone();
+        h.call(move |s| s.put_setting(&format!("big-{i}"), &c))
+            .unwrap()
+            .unwrap();
+    }
+    assert!(
+        h.call(|s| s.checkpoint()).unwrap().unwrap(),
+        "40 MB written"
+    );
+    assert!(!h.call(|s| s.checkpoint()).unwrap().unwrap(), "once");
+    // still unlocked, still readable and writable
+    assert_eq!(
+        h.call(|s| s.setting::<i32>("small")).unwrap().unwrap(),
+        Some(1)
+    );
+    h.call(|s| s.put_setting("after", &2)).unwrap().unwrap();
+    drop(h);
+    // the thread ends with the last handle; then the profile opens again
+    let mut reopened = None;
+    for _ in 0..50 {
+        match Profiles::new(dir.path()).open(&card) {
+            Ok(s) => {
+                reopened = Some(s);
+                break;
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    let s = reopened.expect("the profile opens again");
+    assert_eq!(s.setting::<i32>("after").unwrap(), Some(2));
+    assert_eq!(
+        s.setting::<String>("big-39").unwrap().as_deref(),
+        Some(chunk.as_str())
+    );
+}

@@ -13,6 +13,7 @@
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use zeroize::Zeroizing;
 
@@ -36,10 +37,18 @@ pub enum Durability {
     Lazy,
 }
 
+/// Bytes written in one session past which [`Store::checkpoint`] reopens
+/// the database (see there).
+const CHECKPOINT_AFTER_BYTES: u64 = 32 * 1024 * 1024;
+
 /// An opened profile.
 pub struct Store {
     dir: PathBuf,
-    db: sled::Db,
+    /// `None` only if reopening at a checkpoint failed: every call then
+    /// fails with [`Error::Closed`].
+    db: Option<sled::Db>,
+    /// Bytes committed since the database was opened.
+    written: AtomicU64,
     header: Header,
     holder: String,
     keys: Option<Keys>,
@@ -58,18 +67,38 @@ impl Store {
     /// Opens the database of the profile in `dir`, locked.
     pub(crate) fn open_locked(dir: &Path, holder: &str) -> Result<Store> {
         let header = Header::read(dir)?;
-        let db = sled::Config::new()
-            .path(dir.join(DB_DIR))
-            .cache_capacity(CACHE_BYTES)
-            .flush_every_ms(Some(FLUSH_EVERY_MS))
-            .open()?;
         Ok(Store {
             dir: dir.to_path_buf(),
-            db,
+            db: Some(open_db(dir)?),
+            written: AtomicU64::new(0),
             header,
             holder: holder.to_string(),
             keys: None,
         })
+    }
+
+    fn db(&self) -> Result<&sled::Db> {
+        self.db.as_ref().ok_or(Error::Closed)
+    }
+
+    /// After a session that wrote a lot (a first sync), reopens the
+    /// database so that its next opening is quick. sled replays, when it
+    /// opens, everything written since it last opened (that is when it
+    /// writes its snapshot): without this, the start after a 100k-message
+    /// sync spends most of its time replaying it. Returns whether it
+    /// reopened. Costs about what that replay costs, here, once, after the
+    /// writes, instead of at the next start; nothing is lost (everything is
+    /// flushed first) and the keys stay.
+    pub fn checkpoint(&mut self) -> Result<bool> {
+        if self.written.load(AtomicOrdering::Relaxed) < CHECKPOINT_AFTER_BYTES {
+            return Ok(false);
+        }
+        self.db()?.flush()?;
+        // sled keeps its file lock until its last handle is dropped.
+        self.db = None;
+        self.db = Some(open_db(&self.dir)?);
+        self.written.store(0, AtomicOrdering::Relaxed);
+        Ok(true)
     }
 
     pub(crate) fn with_keys(mut self, keys: Keys) -> Store {
@@ -89,7 +118,7 @@ impl Store {
     /// Drops (and so zeroizes) every key; later calls fail with `Locked`.
     /// Pending lazy writes are flushed first: they are already sealed.
     pub fn lock(&mut self) {
-        if let Err(e) = self.db.flush() {
+        if let Some(Err(e)) = self.db.as_deref().map(sled::Tree::flush) {
             tracing::warn!(error = %e, "flush before lock failed");
         }
         self.keys = None;
@@ -125,12 +154,13 @@ impl Store {
             keys: self.keys()?,
             inner: sled::Batch::default(),
             empty: true,
+            bytes: 0,
         })
     }
 
     /// Forces everything to disk.
     pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
+        self.db()?.flush()?;
         Ok(())
     }
 
@@ -138,7 +168,7 @@ impl Store {
     pub fn get(&self, tree: Tree, tail: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let keys = self.keys()?;
         let k = key(tree, &[tail]);
-        match self.db.get(&k)? {
+        match self.db()?.get(&k)? {
             None => Ok(None),
             Some(v) => Ok(Some(keys.open(&k, &v, tree.name())?)),
         }
@@ -147,7 +177,7 @@ impl Store {
     /// True when the key exists (no decryption).
     pub fn contains(&self, tree: Tree, tail: &[u8]) -> Result<bool> {
         self.keys()?;
-        Ok(self.db.contains_key(key(tree, &[tail]))?)
+        Ok(self.db()?.contains_key(key(tree, &[tail]))?)
     }
 
     /// Up to `limit` entries of `tree` whose key tails lie in
@@ -162,7 +192,7 @@ impl Store {
     ) -> Result<Vec<Entry>> {
         let keys = self.keys()?;
         let (lo, hi) = bounds(tree, range);
-        let iter = self.db.range::<Vec<u8>, _>((lo, hi));
+        let iter = self.db()?.range::<Vec<u8>, _>((lo, hi));
         let mut out = Vec::with_capacity(limit.min(1024));
         let mut push = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<bool> {
             let (k, v) = item?;
@@ -197,7 +227,7 @@ impl Store {
         self.keys()?;
         let (lo, hi) = bounds(tree, range);
         let mut out = Vec::new();
-        for item in self.db.range::<Vec<u8>, _>((lo, hi)).keys().take(limit) {
+        for item in self.db()?.range::<Vec<u8>, _>((lo, hi)).keys().take(limit) {
             out.push(item?[1..].to_vec());
         }
         Ok(out)
@@ -208,7 +238,7 @@ impl Store {
         self.keys()?;
         let (lo, hi) = bounds(tree, range);
         let mut n = 0;
-        for item in self.db.range::<Vec<u8>, _>((lo, hi)) {
+        for item in self.db()?.range::<Vec<u8>, _>((lo, hi)) {
             item?;
             n += 1;
         }
@@ -218,16 +248,16 @@ impl Store {
     /// A monotonic id, unique in this profile (sled's id generator).
     pub fn next_id(&self) -> Result<u64> {
         self.keys()?;
-        Ok(self.db.generate_id()?)
+        Ok(self.db()?.generate_id()?)
     }
 
     /// Raw iteration for `verify`: every (key, sealed value) pair.
-    pub(crate) fn raw_iter(&self) -> sled::Iter {
-        self.db.iter()
+    pub(crate) fn raw_iter(&self) -> Result<sled::Iter> {
+        Ok(self.db()?.iter())
     }
 
     pub(crate) fn raw_contains(&self, full_key: &[u8]) -> Result<bool> {
-        Ok(self.db.contains_key(full_key)?)
+        Ok(self.db()?.contains_key(full_key)?)
     }
 }
 
@@ -282,6 +312,8 @@ pub struct Batch<'s> {
     keys: &'s Keys,
     inner: sled::Batch,
     empty: bool,
+    /// Keys and sealed values staged, for [`Store::checkpoint`].
+    bytes: u64,
 }
 
 impl Batch<'_> {
@@ -289,6 +321,7 @@ impl Batch<'_> {
     pub fn put(&mut self, tree: Tree, tail: &[u8], plain: &[u8]) -> Result<()> {
         let k = key(tree, &[tail]);
         let sealed = self.keys.seal(&k, plain)?;
+        self.bytes += (k.len() + sealed.len()) as u64;
         self.inner.insert(k, sealed);
         self.empty = false;
         Ok(())
@@ -309,10 +342,22 @@ impl Batch<'_> {
         if self.empty {
             return Ok(());
         }
-        self.store.db.apply_batch(self.inner)?;
+        let db = self.store.db()?;
+        db.apply_batch(self.inner)?;
+        self.store
+            .written
+            .fetch_add(self.bytes, AtomicOrdering::Relaxed);
         if durability == Durability::Flush {
-            self.store.db.flush()?;
+            db.flush()?;
         }
         Ok(())
     }
+}
+
+fn open_db(dir: &Path) -> Result<sled::Db> {
+    Ok(sled::Config::new()
+        .path(dir.join(DB_DIR))
+        .cache_capacity(CACHE_BYTES)
+        .flush_every_ms(Some(FLUSH_EVERY_MS))
+        .open()?)
 }

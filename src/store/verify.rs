@@ -52,7 +52,7 @@ impl Store {
     pub fn verify(&self) -> Result<VerifyReport> {
         let keys = self.keys()?;
         let mut report = VerifyReport::default();
-        for item in self.raw_iter() {
+        for item in self.raw_iter()? {
             let (k, v) = item?;
             report.values += 1;
             let Some(tree) = k.first().and_then(|b| Tree::from_byte(*b)) else {

@@ -587,6 +587,10 @@ impl StoreSyncCache {
         self.persist(mem, orders)?;
         // The thread keys are only needed for the next rebuild: free them.
         mem.keys = None;
+        // After a first sync, the next start opens without replaying it.
+        if self.store.call(Store::checkpoint)?? {
+            tracing::info!(folder, "store reopened after a large sync");
+        }
         Ok(())
     }
 
