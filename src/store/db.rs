@@ -337,6 +337,11 @@ impl Batch<'_> {
         self.keys
     }
 
+    /// The store the batch will be applied to (to read what it replaces).
+    pub(crate) fn store(&self) -> &Store {
+        self.store
+    }
+
     /// Applies the batch atomically.
     pub fn commit(self, durability: Durability) -> Result<()> {
         if self.empty {

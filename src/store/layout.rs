@@ -33,7 +33,7 @@ pub enum Tree {
     /// The audit trail: sequence number (big-endian).
     Audit = 9,
     /// Per-folder mail cache records (sync state, ordered index): folder
-    /// hash, then one record byte chosen by the caller.
+    /// hash, then one record byte chosen by the caller, then the chunk index.
     MailFolders = 10,
     /// Search postings: folder hash, then the caller's 32-byte opaque term key.
     SearchPostings = 11,
@@ -94,7 +94,9 @@ impl Tree {
             Tree::Outbox | Tree::Drafts | Tree::DirectoryHistory | Tree::Audit => Some(1 + 8),
             Tree::Records => Some(1 + 2 * HASH_LEN),
             Tree::Settings => Some(1 + HASH_LEN),
-            Tree::MailFolders => Some(1 + HASH_LEN + 1),
+            // record byte then chunk index (BE u32); records written whole
+            // by earlier versions have no chunk index
+            Tree::MailFolders => None,
             Tree::SearchPostings => Some(1 + HASH_LEN + 32),
             Tree::SearchDocs => Some(1 + HASH_LEN + 4),
             Tree::MailQueue => Some(1 + HASH_LEN + 8),
