@@ -8,11 +8,11 @@
 //! older messages after newer ones, and inserting each at the front of a
 //! 100k list would be quadratic.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::mail::search::{
     DateRange, DocEntry, HmacTermHasher, IndexDocument, PostingStore, Query, SearchIndex, TermKey,
-    decode_document, decode_postings, encode_document, encode_postings,
+    TermKeyMap, decode_document, decode_postings, encode_document, encode_postings,
 };
 use crate::store::{Durability, FolderId, Store};
 
@@ -24,7 +24,7 @@ const TERM_SECRET: &str = "mail-search-terms";
 pub struct StorePostings<'s> {
     store: &'s Store,
     folder: FolderId,
-    postings: HashMap<TermKey, Postings>,
+    postings: TermKeyMap<Postings>,
     documents: BTreeMap<u32, Option<DocEntry>>,
 }
 
@@ -49,7 +49,7 @@ impl<'s> StorePostings<'s> {
         StorePostings {
             store,
             folder,
-            postings: HashMap::new(),
+            postings: TermKeyMap::default(),
             documents: BTreeMap::new(),
         }
     }

@@ -1,7 +1,9 @@
 //! [`StoreSyncCache`]: the sync engine's cache over the encrypted store, for
 //! one account. Per message it keeps the summary (an `Envelope`, sealed, in
-//! the store's envelope tree with its Message-ID index entry) and the raw
-//! body once fetched; per folder the records of [`super::index`].
+//! the store's envelope tree; the store's Message-ID index is not kept for
+//! the cache: nothing looks cached mail up by Message-ID, threading works
+//! from the thread keys) and the raw body once fetched; per folder the
+//! records of [`super::index`].
 //!
 //! The folder's state lives in memory while a session runs (loaded once from
 //! `META` + `BASE`) and is written back after every change, so a reader in
@@ -383,21 +385,15 @@ impl StoreSyncCache {
             return Ok(());
         }
         let id = mem.id;
-        let (account, name) = (self.account.clone(), folder.to_string());
         self.call(move |s| {
             let mut b = s.batch()?;
             for (uid, flags) in rows {
                 if let Some(mut env) = read_envelope(s, id, uid)? {
                     env.flags = summary::domain_flags(&flags);
-                    let mid = env.message_id.clone();
-                    b.put_envelope(
-                        FolderRef {
-                            account: &account,
-                            folder: &name,
-                        },
-                        uid,
-                        mid.as_deref(),
-                        &env,
+                    b.put(
+                        Tree::Envelopes,
+                        &message_tail(id, uid),
+                        &serde_json::to_vec(&env)?,
                     )?;
                 }
             }
@@ -509,19 +505,16 @@ impl StoreSyncCache {
                     .map(|e| IndexDocument::from_envelope(e, "")),
             );
         }
-        let (account, name) = (self.account.clone(), folder.to_string());
+        // Encoded here, sealed and written by the store thread meanwhile.
+        let id = mem.id;
+        let encoded = envelopes
+            .iter()
+            .map(|e| Ok((e.uid, Zeroizing::new(serde_json::to_vec(e)?))))
+            .collect::<Result<Vec<_>, Error>>()?;
         self.submit_write(move |s| {
             let mut b = s.batch()?;
-            for env in &envelopes {
-                b.put_envelope(
-                    FolderRef {
-                        account: &account,
-                        folder: &name,
-                    },
-                    env.uid,
-                    env.message_id.as_deref(),
-                    env,
-                )?;
+            for (uid, json) in &encoded {
+                b.put(Tree::Envelopes, &message_tail(id, *uid), json)?;
             }
             b.commit(Durability::Lazy)?;
             Ok(())

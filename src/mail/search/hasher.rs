@@ -17,6 +17,30 @@ impl std::fmt::Debug for TermKey {
     }
 }
 
+/// A `Hasher` for maps keyed by [`TermKey`]: the keys are keyed hashes
+/// already (uniform, and nobody without the secret can choose them), so
+/// eight of their bytes are as good a hash as any and cost nothing. Not for
+/// anything else: it would be trivial to flood with chosen inputs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TermKeyHasher(u64);
+
+impl std::hash::Hasher for TermKeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut word = [0u8; 8];
+        let n = bytes.len().min(8);
+        word[..n].copy_from_slice(&bytes[..n]);
+        self.0 = self.0.rotate_left(17) ^ u64::from_le_bytes(word);
+    }
+}
+
+/// A map keyed by [`TermKey`] with [`TermKeyHasher`].
+pub type TermKeyMap<V> =
+    std::collections::HashMap<TermKey, V, std::hash::BuildHasherDefault<TermKeyHasher>>;
+
 /// Turns `(field, term)` into a key; must be deterministic for a given
 /// secret and must not be invertible without it.
 pub trait TermHasher {

@@ -23,7 +23,7 @@ pub use codec::{CodecError, decode_document, decode_postings, encode_document, e
 pub use document::IndexDocument;
 pub use error::Error;
 pub use filter::MessageFilter;
-pub use hasher::{HmacTermHasher, TermHasher, TermKey};
+pub use hasher::{HmacTermHasher, TermHasher, TermKey, TermKeyHasher, TermKeyMap};
 pub use index::{DocEntry, PostingStore, SearchIndex};
 pub use memory::MemoryPostings;
 pub use query::{Clause, DateRange, Query, Term, parse_query, parse_query_at};
