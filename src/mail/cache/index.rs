@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::envelope::{Address, Envelope, MailDate};
 use crate::domain::mailbox::SortKey;
-use crate::mail::thread::{Direction, SortKey as ThreadSort, ThreadOptions, build_threads};
+use crate::mail::thread::{
+    Direction, SortKey as ThreadSort, ThreadOptions, build_threads, forest, order_forest,
+};
 
 use super::error::Error;
 use super::summary::bits;
@@ -210,18 +212,24 @@ pub fn compute_date_orders(keys: &[ThreadKey]) -> Vec<(u8, Order)> {
 
 fn orders_of(keys: &[ThreadKey], which: &[(SortKey, bool)]) -> Vec<(u8, Order)> {
     let envelopes: Vec<Envelope> = keys.iter().map(ThreadKey::envelope).collect();
+    // Threaded once, ordered per sort key.
+    let threads = which
+        .iter()
+        .any(|(_, threaded)| *threaded)
+        .then(|| forest(&envelopes, true, false));
     let mut out = Vec::with_capacity(which.len());
     for &(sort, threaded) in which {
         {
-            let view = build_threads(
-                &envelopes,
-                &ThreadOptions {
-                    sort: thread_sort(sort),
-                    direction: Direction::Descending,
-                    threaded,
-                    subject_fallback: false,
-                },
-            );
+            let options = ThreadOptions {
+                sort: thread_sort(sort),
+                direction: Direction::Descending,
+                threaded,
+                subject_fallback: false,
+            };
+            let view = match (&threads, threaded) {
+                (Some(threads), true) => order_forest(&envelopes, threads.clone(), &options),
+                _ => build_threads(&envelopes, &options),
+            };
             let rows = view
                 .rows
                 .iter()
@@ -280,6 +288,51 @@ mod tests {
         assert_eq!(bytes.len(), 4 + 3 * 5);
         assert_eq!(&Order::decode(&bytes).unwrap(), threaded);
         assert!(Order::decode(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    /// Threading once and ordering per sort key gives what threading for
+    /// each order gives, on a mailbox with chains, branches, missing parents.
+    #[test]
+    fn orders_from_one_forest_match_threading_each_time() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let names = ["Zoé", "Anne", "Marc", "Luc"];
+        let keys: Vec<ThreadKey> = (1..=300u32)
+            .map(|uid| {
+                let parent = (uid > 1 && rng.bool()).then(|| format!("m{}", rng.u32(1..uid + 20))); // some parents missing
+                let mut k = key(
+                    uid,
+                    &format!("m{uid}"),
+                    parent.as_deref(),
+                    i64::from(rng.u32(0..10_000)),
+                    names[rng.usize(..names.len())],
+                );
+                k.subject = format!("sujet {}", rng.u32(0..30));
+                k
+            })
+            .collect();
+        let envelopes: Vec<Envelope> = keys.iter().map(ThreadKey::envelope).collect();
+        for (record, order) in compute_orders(&keys) {
+            let (sort, threaded) = SORT_KEYS
+                .iter()
+                .flat_map(|s| [(*s, false), (*s, true)])
+                .find(|(s, t)| order_record(*s, *t) == record)
+                .unwrap();
+            let alone = build_threads(
+                &envelopes,
+                &ThreadOptions {
+                    sort: thread_sort(sort),
+                    direction: Direction::Descending,
+                    threaded,
+                    subject_fallback: false,
+                },
+            );
+            let rows: Vec<(u32, u8)> = alone
+                .rows
+                .iter()
+                .filter_map(|r| Some((envelopes[r.message?].uid, u8::try_from(r.depth).unwrap())))
+                .collect();
+            assert_eq!(order.rows, rows, "{sort:?} threaded={threaded}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ use crate::domain::envelope::Envelope;
 
 /// The forest: `roots` and `children` index into `message` (a container
 /// holds an envelope index or is a placeholder for a missing parent).
-pub(crate) struct Forest {
+#[derive(Debug, Clone)]
+pub struct Forest {
     pub message: Vec<Option<usize>>,
     pub children: Vec<Vec<usize>>,
     pub roots: Vec<usize>,

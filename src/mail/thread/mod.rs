@@ -13,5 +13,8 @@ mod jwz;
 mod order;
 mod subject;
 
-pub use order::{Direction, SortKey, ThreadOptions, ThreadRow, ThreadView, build_threads};
+pub use jwz::Forest;
+pub use order::{
+    Direction, SortKey, ThreadOptions, ThreadRow, ThreadView, build_threads, forest, order_forest,
+};
 pub use subject::{is_reply, normalize_subject};

@@ -67,15 +67,30 @@ pub struct ThreadView {
 const MAX_DRAWN_LEVELS: usize = 16;
 
 pub fn build_threads(envelopes: &[Envelope], options: &ThreadOptions) -> ThreadView {
-    let forest = if options.threaded {
-        build(envelopes, options.subject_fallback)
+    order_forest(
+        envelopes,
+        forest(envelopes, options.threaded, options.subject_fallback),
+        options,
+    )
+}
+
+/// The threads of `envelopes` (each its own root when not `threaded`), to
+/// order once per sort key with [`order_forest`] instead of threading again.
+pub fn forest(envelopes: &[Envelope], threaded: bool, subject_fallback: bool) -> Forest {
+    if threaded {
+        build(envelopes, subject_fallback)
     } else {
         Forest {
             message: (0..envelopes.len()).map(Some).collect(),
             children: vec![Vec::new(); envelopes.len()],
             roots: (0..envelopes.len()).collect(),
         }
-    };
+    }
+}
+
+/// The display order of a forest built by [`forest`] from the same
+/// envelopes (`options.threaded` and `subject_fallback` are the forest's).
+pub fn order_forest(envelopes: &[Envelope], forest: Forest, options: &ThreadOptions) -> ThreadView {
     let Forest {
         message,
         mut children,
