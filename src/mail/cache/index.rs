@@ -197,7 +197,7 @@ fn thread_sort(sort: SortKey) -> ThreadSort {
 
 /// Every order (4 sort keys, threaded and flat) of the given messages,
 /// newest (largest, last) first, with the record each goes to.
-pub fn compute_orders(keys: &[ThreadKey]) -> Vec<(u8, Order)> {
+pub fn compute_orders<'k>(keys: impl IntoIterator<Item = &'k ThreadKey>) -> Vec<(u8, Order)> {
     let all: Vec<(SortKey, bool)> = SORT_KEYS
         .iter()
         .flat_map(|s| [(*s, false), (*s, true)])
@@ -206,12 +206,15 @@ pub fn compute_orders(keys: &[ThreadKey]) -> Vec<(u8, Order)> {
 }
 
 /// The date orders only (threaded and flat): what the first screen needs.
-pub fn compute_date_orders(keys: &[ThreadKey]) -> Vec<(u8, Order)> {
+pub fn compute_date_orders<'k>(keys: impl IntoIterator<Item = &'k ThreadKey>) -> Vec<(u8, Order)> {
     orders_of(keys, &[(SortKey::Date, true), (SortKey::Date, false)])
 }
 
-fn orders_of(keys: &[ThreadKey], which: &[(SortKey, bool)]) -> Vec<(u8, Order)> {
-    let envelopes: Vec<Envelope> = keys.iter().map(ThreadKey::envelope).collect();
+fn orders_of<'k>(
+    keys: impl IntoIterator<Item = &'k ThreadKey>,
+    which: &[(SortKey, bool)],
+) -> Vec<(u8, Order)> {
+    let envelopes: Vec<Envelope> = keys.into_iter().map(ThreadKey::envelope).collect();
     // Threaded once, ordered per sort key.
     let threads = which
         .iter()

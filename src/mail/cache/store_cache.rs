@@ -275,21 +275,19 @@ impl StoreSyncCache {
         records.push(RECORD_BASE, mem.base.encode());
         if orders != OrdersToWrite::None {
             self.ensure_keys(mem)?;
-            let keys: Vec<ThreadKey> = mem
-                .keys
-                .as_ref()
-                .map(|k| k.values().cloned().collect())
-                .unwrap_or_default();
-            for (record, order) in compute_orders_for(&keys, orders) {
+            let empty = BTreeMap::new();
+            let keys = mem.keys.as_ref().unwrap_or(&empty);
+            for (record, order) in compute_orders_for(keys, orders) {
                 records.push(record, order.encode());
             }
-            mem.ordered = keys.len();
             if orders == OrdersToWrite::All {
                 // Only with the full orders: rewriting every key at each
                 // step of a first sync was most of what it wrote.
-                records.push(RECORD_THREAD_KEYS, serde_json::to_vec(&keys)?);
+                let list: Vec<&ThreadKey> = keys.values().collect();
+                records.push(RECORD_THREAD_KEYS, serde_json::to_vec(&list)?);
                 mem.orders_stale = false;
             }
+            mem.ordered = keys.len();
         }
         let id = mem.id;
         let mut docs = std::mem::take(&mut mem.unindexed);
@@ -434,7 +432,7 @@ impl StoreSyncCache {
         let keys_blob = Zeroizing::new(serde_json::to_vec(
             &mem.keys
                 .as_ref()
-                .map(|k| k.values().cloned().collect::<Vec<_>>())
+                .map(|k| k.values().collect::<Vec<&ThreadKey>>())
                 .unwrap_or_default(),
         )?);
         self.call(move |s| {
@@ -623,11 +621,11 @@ enum OrdersToWrite {
     All,
 }
 
-fn compute_orders_for(keys: &[ThreadKey], which: OrdersToWrite) -> Vec<(u8, Order)> {
+fn compute_orders_for(keys: &BTreeMap<u32, ThreadKey>, which: OrdersToWrite) -> Vec<(u8, Order)> {
     match which {
         OrdersToWrite::None => Vec::new(),
-        OrdersToWrite::All => compute_orders(keys),
-        OrdersToWrite::DateOnly => super::index::compute_date_orders(keys),
+        OrdersToWrite::All => compute_orders(keys.values()),
+        OrdersToWrite::DateOnly => super::index::compute_date_orders(keys.values()),
     }
 }
 
