@@ -24,9 +24,14 @@ pub struct Pending<T> {
 impl<T> Pending<T> {
     /// Waits for the job's answer (at most [`CALL_TIMEOUT`]).
     pub fn wait(self) -> Result<T> {
-        self.reply.recv_timeout(CALL_TIMEOUT).map_err(|e| match e {
+        self.wait_within(CALL_TIMEOUT)
+    }
+
+    /// Waits for the job's answer at most `bound`.
+    pub fn wait_within(self, bound: Duration) -> Result<T> {
+        self.reply.recv_timeout(bound).map_err(|e| match e {
             mpsc::RecvTimeoutError::Timeout => Error::Timeout {
-                seconds: CALL_TIMEOUT.as_secs(),
+                seconds: bound.as_secs(),
             },
             mpsc::RecvTimeoutError::Disconnected => Error::Closed,
         })
@@ -70,19 +75,7 @@ impl StoreHandle {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> T + Send + 'static,
     {
-        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
-        self.tx
-            .send(Box::new(move |s: &mut Store| {
-                // The caller may have timed out and gone: nothing to do then.
-                let _ = reply_tx.send(f(s));
-            }))
-            .map_err(|_| Error::Closed)?;
-        reply_rx.recv_timeout(bound).map_err(|e| match e {
-            mpsc::RecvTimeoutError::Timeout => Error::Timeout {
-                seconds: bound.as_secs(),
-            },
-            mpsc::RecvTimeoutError::Disconnected => Error::Closed,
-        })
+        self.submit(f)?.wait_within(bound)
     }
 
     /// Runs `f` on the store thread without waiting: the answer is collected
@@ -97,6 +90,7 @@ impl StoreHandle {
         let (reply_tx, reply_rx) = mpsc::sync_channel(1);
         self.tx
             .send(Box::new(move |s: &mut Store| {
+                // The caller may have timed out and gone: nothing to do then.
                 let _ = reply_tx.send(f(s));
             }))
             .map_err(|_| Error::Closed)?;

@@ -293,15 +293,18 @@ mod tests {
         (dir, store)
     }
 
+    fn folder(s: &Store, name: &str) -> FolderId {
+        s.folder_id(FolderRef {
+            account: "a",
+            folder: name,
+        })
+        .unwrap()
+    }
+
     #[test]
     fn records_queue_and_postings_round_trip_and_verify() {
         let (_dir, s) = store();
-        let f = s
-            .folder_id(FolderRef {
-                account: "a",
-                folder: "INBOX",
-            })
-            .unwrap();
+        let f = folder(&s, "INBOX");
         let mut b = s.batch().unwrap();
         b.put_folder_record(f, 1, b"index").unwrap();
         b.put_posting(f, &[7u8; 32], b"postings").unwrap();
@@ -346,12 +349,7 @@ mod tests {
     #[test]
     fn large_records_are_chunked_and_read_back_whole() {
         let (_dir, s) = store();
-        let f = s
-            .folder_id(FolderRef {
-                account: "a",
-                folder: "Big",
-            })
-            .unwrap();
+        let f = folder(&s, "Big");
         let big: Vec<u8> = (0..RECORD_CHUNK * 3 + 17)
             .map(|i| (i % 251) as u8)
             .collect();
@@ -380,12 +378,7 @@ mod tests {
     #[test]
     fn a_record_written_whole_by_an_earlier_version_still_reads() {
         let (_dir, s) = store();
-        let f = s
-            .folder_id(FolderRef {
-                account: "a",
-                folder: "Old",
-            })
-            .unwrap();
+        let f = folder(&s, "Old");
         let mut b = s.batch().unwrap();
         b.put(Tree::MailFolders, &record_prefix(f, 0), b"legacy")
             .unwrap();
@@ -402,12 +395,7 @@ mod tests {
     #[test]
     fn chunks_from_two_writes_or_a_missing_chunk_are_refused() {
         let (_dir, s) = store();
-        let f = s
-            .folder_id(FolderRef {
-                account: "a",
-                folder: "Mixed",
-            })
-            .unwrap();
+        let f = folder(&s, "Mixed");
         let write = |bytes: &[u8]| {
             let mut b = s.batch().unwrap();
             b.put_folder_record(f, 5, bytes).unwrap();
