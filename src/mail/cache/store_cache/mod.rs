@@ -15,19 +15,22 @@
 //! (the session task owns one, the account service applies local changes
 //! through another).
 
+mod sync_cache;
+mod writes;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use zeroize::Zeroizing;
 
 use crate::domain::envelope::Envelope;
-use crate::mail::imap::sync::{BackendError, FolderState, SyncCache, SyncPoint};
+use crate::mail::imap::sync::SyncPoint;
 use crate::mail::imap::types::{FetchedEnvelope, FlagUpdate, Flags};
 use crate::mail::mime::{Limits, parse_message};
 use crate::mail::search::IndexDocument;
 use crate::store::{Durability, FolderId, FolderRef, Pending, Store, StoreHandle, Tree};
 
-use super::error::{Error, boxed};
+use super::error::Error;
 use super::index::{
     Base, FolderMeta, Order, RECORD_BASE, RECORD_META, RECORD_THREAD_KEYS, SORT_KEYS, ThreadKey,
     compute_orders, drop_uids, order_record,
@@ -148,34 +151,6 @@ impl StoreSyncCache {
     ) -> Result<T, Error> {
         self.settle_writes()?;
         self.store.call(move |s| f(s))?
-    }
-
-    /// Sends a write to the store thread without waiting for it, once fewer
-    /// than [`MAX_WRITES_IN_FLIGHT`] are outstanding.
-    fn submit_write(
-        &self,
-        f: impl FnOnce(&Store) -> Result<(), Error> + Send + 'static,
-    ) -> Result<(), Error> {
-        let mut writes = lock(&self.writes)?;
-        while writes.len() >= MAX_WRITES_IN_FLIGHT {
-            if let Some(oldest) = writes.pop_front() {
-                oldest.wait()??;
-            }
-        }
-        writes.push_back(self.store.submit(move |s| f(s))?);
-        Ok(())
-    }
-
-    /// Waits for every outstanding write; the first failure is returned.
-    fn settle_writes(&self) -> Result<(), Error> {
-        let mut writes = lock(&self.writes)?;
-        let mut first_error = None;
-        while let Some(write) = writes.pop_front() {
-            if let Err(e) = write.wait().map_err(Error::from).and_then(|r| r) {
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error.map_or(Ok(()), Err)
     }
 
     /// Loads the folder's state into memory (once); false when not cached.
@@ -340,12 +315,14 @@ impl StoreSyncCache {
                 })
                 .collect()
         };
-        self.flags_changed(folder, &changes)
+        let result = self.flags_changed(folder, &changes);
+        self.forget_on_error(folder, result)
     }
 
     /// Removes messages from the cache at once (delete, move away).
     pub fn apply_local_removal(&self, folder: &str, uids: &[u32]) -> Result<(), Error> {
-        self.removed(folder, uids, true)
+        let result = self.removed(folder, uids, true);
+        self.forget_on_error(folder, result)
     }
 
     /// The cached folder's UIDVALIDITY, if the folder is cached.
@@ -418,6 +395,7 @@ impl StoreSyncCache {
             return Ok(());
         }
         self.ensure_keys(mem)?;
+        mem.unindexed.retain(|d| !gone.contains(&d.uid));
         for u in &gone {
             mem.base.flags.remove(u);
             mem.meta.keywords.remove(u);
@@ -626,68 +604,5 @@ fn compute_orders_for(keys: &BTreeMap<u32, ThreadKey>, which: OrdersToWrite) -> 
         OrdersToWrite::None => Vec::new(),
         OrdersToWrite::All => compute_orders(keys.values()),
         OrdersToWrite::DateOnly => super::index::compute_date_orders(keys.values()),
-    }
-}
-
-impl SyncCache for StoreSyncCache {
-    fn folder_state(&self, folder: &str) -> Result<Option<FolderState>, BackendError> {
-        let mut map = lock(&self.folders).map_err(boxed)?;
-        if !self.ensure_loaded(&mut map, folder).map_err(boxed)? {
-            return Ok(None);
-        }
-        Ok(map.get(folder).map(|mem| FolderState {
-            uid_validity: mem.meta.uid_validity,
-            highest_modseq: mem.meta.highest_modseq,
-            uid_next: mem.meta.uid_next,
-            known: mem
-                .base
-                .flags
-                .iter()
-                .map(|(uid, b)| {
-                    let kw = mem.meta.keywords.get(uid).map_or(&[][..], Vec::as_slice);
-                    (*uid, summary::imap_flags(b & bits::SYSTEM, kw))
-                })
-                .collect(),
-        }))
-    }
-
-    fn reset_folder(&mut self, folder: &str, uid_validity: u32) -> Result<(), BackendError> {
-        lock(&self.folders).map_err(boxed)?.remove(folder);
-        self.reset(folder, uid_validity).map_err(boxed)
-    }
-
-    fn apply_new(&mut self, folder: &str, batch: &[FetchedEnvelope]) -> Result<(), BackendError> {
-        self.new_messages(folder, batch).map_err(boxed)
-    }
-
-    fn apply_flags(&mut self, folder: &str, changes: &[FlagUpdate]) -> Result<(), BackendError> {
-        self.flags_changed(folder, changes).map_err(boxed)
-    }
-
-    fn apply_expunges(&mut self, folder: &str, uids: &[u32]) -> Result<(), BackendError> {
-        self.removed(folder, uids, false).map_err(boxed)
-    }
-
-    fn set_sync_point(&mut self, folder: &str, point: SyncPoint) -> Result<(), BackendError> {
-        self.sync_point(folder, point).map_err(boxed)
-    }
-
-    fn has_body(&self, folder: &str, uid: u32) -> Result<bool, BackendError> {
-        let id = {
-            let mut map = lock(&self.folders).map_err(boxed)?;
-            if !self.ensure_loaded(&mut map, folder).map_err(boxed)? {
-                return Ok(false);
-            }
-            match map.get(folder) {
-                Some(m) => m.id,
-                None => return Ok(false),
-            }
-        };
-        self.call(move |s| Ok(s.contains(Tree::Bodies, &message_tail(id, uid))?))
-            .map_err(boxed)
-    }
-
-    fn store_body(&mut self, folder: &str, uid: u32, raw: &[u8]) -> Result<(), BackendError> {
-        self.body(folder, uid, raw).map_err(boxed)
     }
 }

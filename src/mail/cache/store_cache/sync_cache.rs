@@ -1,0 +1,77 @@
+//! [`SyncCache`] for [`StoreSyncCache`]: the sync engine's calls, each of
+//! which forgets the folder's in-memory state when it fails (see
+//! `forget_on_error`).
+
+use crate::mail::imap::sync::{BackendError, FolderState, SyncCache, SyncPoint};
+use crate::mail::imap::types::{FetchedEnvelope, FlagUpdate};
+use crate::store::Tree;
+
+use super::super::error::boxed;
+use super::{StoreSyncCache, bits, lock, message_tail, summary};
+
+impl SyncCache for StoreSyncCache {
+    fn folder_state(&self, folder: &str) -> Result<Option<FolderState>, BackendError> {
+        let mut map = lock(&self.folders).map_err(boxed)?;
+        if !self.ensure_loaded(&mut map, folder).map_err(boxed)? {
+            return Ok(None);
+        }
+        Ok(map.get(folder).map(|mem| FolderState {
+            uid_validity: mem.meta.uid_validity,
+            highest_modseq: mem.meta.highest_modseq,
+            uid_next: mem.meta.uid_next,
+            known: mem
+                .base
+                .flags
+                .iter()
+                .map(|(uid, b)| {
+                    let kw = mem.meta.keywords.get(uid).map_or(&[][..], Vec::as_slice);
+                    (*uid, summary::imap_flags(b & bits::SYSTEM, kw))
+                })
+                .collect(),
+        }))
+    }
+
+    fn reset_folder(&mut self, folder: &str, uid_validity: u32) -> Result<(), BackendError> {
+        lock(&self.folders).map_err(boxed)?.remove(folder);
+        self.reset(folder, uid_validity).map_err(boxed)
+    }
+
+    fn apply_new(&mut self, folder: &str, batch: &[FetchedEnvelope]) -> Result<(), BackendError> {
+        let result = self.new_messages(folder, batch);
+        self.forget_on_error(folder, result).map_err(boxed)
+    }
+
+    fn apply_flags(&mut self, folder: &str, changes: &[FlagUpdate]) -> Result<(), BackendError> {
+        let result = self.flags_changed(folder, changes);
+        self.forget_on_error(folder, result).map_err(boxed)
+    }
+
+    fn apply_expunges(&mut self, folder: &str, uids: &[u32]) -> Result<(), BackendError> {
+        let result = self.removed(folder, uids, false);
+        self.forget_on_error(folder, result).map_err(boxed)
+    }
+
+    fn set_sync_point(&mut self, folder: &str, point: SyncPoint) -> Result<(), BackendError> {
+        let result = self.sync_point(folder, point);
+        self.forget_on_error(folder, result).map_err(boxed)
+    }
+
+    fn has_body(&self, folder: &str, uid: u32) -> Result<bool, BackendError> {
+        let id = {
+            let mut map = lock(&self.folders).map_err(boxed)?;
+            if !self.ensure_loaded(&mut map, folder).map_err(boxed)? {
+                return Ok(false);
+            }
+            match map.get(folder) {
+                Some(m) => m.id,
+                None => return Ok(false),
+            }
+        };
+        self.call(move |s| Ok(s.contains(Tree::Bodies, &message_tail(id, uid))?))
+            .map_err(boxed)
+    }
+
+    fn store_body(&mut self, folder: &str, uid: u32, raw: &[u8]) -> Result<(), BackendError> {
+        self.body(folder, uid, raw).map_err(boxed)
+    }
+}
