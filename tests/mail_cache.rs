@@ -725,3 +725,57 @@ async fn an_interrupted_first_sync_resumes_without_losing_a_message() {
     assert_eq!(found.len(), 30, "every message is searchable");
     conn.delete_folder(&folder).await.unwrap();
 }
+
+fn fetched(uid: u32, subject: &str) -> cachet::mail::imap::types::FetchedEnvelope {
+    cachet::mail::imap::types::FetchedEnvelope {
+        uid,
+        flags: Flags::default(),
+        size: 100,
+        internal_date: None,
+        modseq: None,
+        header: format!("From: a@example.test\r\nSubject: {subject}\r\nMessage-ID: <{uid}@x>\r\n")
+            .into_bytes(),
+        body: cachet::mail::imap::types::BodySummary::default(),
+    }
+}
+
+/// A message deleted while its headers still wait to be indexed (a first
+/// sync running) is never found by search afterwards, and the others are.
+#[test]
+fn a_message_deleted_before_its_headers_are_filed_stays_unfindable() {
+    use cachet::mail::imap::sync::{SyncCache, SyncPoint};
+    let (_dir, store) = new_store();
+    let mut cache = StoreSyncCache::new(store.clone(), ACCOUNT, CacheOptions::default());
+    cache.reset_folder("INBOX", 7).unwrap();
+    // the first batch is filed at once (first screen); the next one waits
+    // until the folder has doubled
+    let first: Vec<_> = (20..24).map(|u| fetched(u, "scintigraphie")).collect();
+    cache.apply_new("INBOX", &first).unwrap();
+    cache
+        .apply_new(
+            "INBOX",
+            &[
+                fetched(9, "scintigraphie deux"),
+                fetched(8, "scintigraphie trois"),
+            ],
+        )
+        .unwrap();
+    cache.apply_local_removal("INBOX", &[9]).unwrap();
+    cache
+        .set_sync_point(
+            "INBOX",
+            SyncPoint {
+                uid_next: Some(24),
+                highest_modseq: None,
+            },
+        )
+        .unwrap();
+    let found = store
+        .call(|s| reader::search(s, ACCOUNT, "INBOX", &parse_query("scintigraphie").unwrap()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, vec![8, 20, 21, 22, 23]);
+    let listed: Vec<u32> = view(&store, "INBOX").rows.iter().map(|(u, _)| *u).collect();
+    assert_eq!(listed.len(), 5);
+    assert!(!listed.contains(&9));
+}
