@@ -23,24 +23,14 @@ use cachet::mail::imap::sync::{Strategy, SyncOptions, sync_folder};
 use cachet::mail::imap::types::Flags;
 use cachet::mail::imap::{ImapAccount, ImapConn};
 use cachet::mail::search::parse_query;
-use cachet::store::{CreateOptions, Profiles, SoftwareUnwrapper, StoreHandle};
+use cachet::store::StoreHandle;
 use imap_common::*;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 const ACCOUNT: &str = "test";
 
 fn new_store() -> (tempfile::TempDir, StoreHandle) {
-    let dir = tempfile::tempdir().unwrap();
-    let card = SoftwareUnwrapper::generate("810000000042").unwrap();
-    let (store, _) = Profiles::new(dir.path())
-        .create(
-            &card,
-            CreateOptions {
-                with_recovery_code: false,
-            },
-        )
-        .unwrap();
-    (dir, StoreHandle::spawn(store).unwrap())
+    common::new_store("810000000042")
 }
 
 fn config(stack: &common::Stack, account: ImapAccount) -> SessionConfig {

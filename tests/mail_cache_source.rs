@@ -5,26 +5,17 @@
 //! Trash, expunge, filters and search. No server: the demo has none.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use cachet::domain::mailbox::{
     Flag, FlagChange, FolderRole, ListFilters, ListQuery, MailSource, SortKey,
 };
 use cachet::mail::cache::CachedMailSource;
 use cachet::mail::cache::import::{RawFolder, RawMessage, import_account};
 use cachet::mail::imap::types::{Flags, SpecialUse};
-use cachet::store::{CreateOptions, Profiles, SoftwareUnwrapper, StoreHandle};
 
 fn demo_source() -> (tempfile::TempDir, CachedMailSource, usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let card = SoftwareUnwrapper::generate("810000000099").unwrap();
-    let (store, _) = Profiles::new(dir.path())
-        .create(
-            &card,
-            CreateOptions {
-                with_recovery_code: false,
-            },
-        )
-        .unwrap();
-    let store = StoreHandle::spawn(store).unwrap();
+    let (dir, store) = common::new_store("810000000099");
     let demo = cachet::demo::generate(1_795_000_000, 2026).raw_folders();
     let total = demo.iter().map(|f| f.messages.len()).sum();
     let folders = demo

@@ -393,7 +393,6 @@ fn list_and_open_through_pcscd_and_vpcd() {
 fn opened_documents_are_cached_and_read_back_offline() {
     use cachet::app::records_service::{DmpService, RecordsService};
     use cachet::records::xds::DmpSettings;
-    use cachet::store::{CreateOptions, Profiles, SoftwareUnwrapper, StoreHandle};
 
     let s = simulated_card(CardKind::Cps3Contact);
     let responder = s.rt.block_on(xds_support::start(
@@ -401,12 +400,7 @@ fn opened_documents_are_cached_and_read_back_offline() {
         &s.pki.ca_cert_der,
         fixtures(),
     ));
-    let profile = tempfile::tempdir().unwrap();
-    let unwrapper = SoftwareUnwrapper::generate("810100000017").unwrap();
-    let (store, _) = Profiles::new(profile.path())
-        .create(&unwrapper, CreateOptions::default())
-        .unwrap();
-    let store = StoreHandle::spawn(store).unwrap();
+    let (_profile, store) = common::new_store("810100000017");
     let settings = |url: &str| DmpSettings {
         base_url: url.to_string(),
         anchors: vec![s.pki.dir.join("ca.crt")],

@@ -3,22 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
+mod common;
+
 use std::time::Duration;
 
-use cachet::store::{CreateOptions, Error, Profiles, SoftwareUnwrapper, StoreHandle};
-
-fn handle(dir: &std::path::Path) -> StoreHandle {
-    let card = SoftwareUnwrapper::generate("810100000017").unwrap();
-    let (store, _) = Profiles::new(dir)
-        .create(&card, CreateOptions::default())
-        .unwrap();
-    StoreHandle::spawn(store).unwrap()
-}
+use cachet::store::{Error, Profiles, StoreHandle};
 
 #[test]
 fn a_busy_store_gives_a_timeout_not_a_hang() {
-    let dir = tempfile::tempdir().unwrap();
-    let h = handle(dir.path());
+    let (_dir, h) = common::new_store("810100000017");
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
     let busy = h.clone();
@@ -40,8 +33,7 @@ fn a_busy_store_gives_a_timeout_not_a_hang() {
 
 #[test]
 fn a_crashed_store_thread_reports_closed() {
-    let dir = tempfile::tempdir().unwrap();
-    let h = handle(dir.path());
+    let (_dir, h) = common::new_store("810100000017");
     let r = h.call(|_| -> () { panic!("simulated bug in a store job") });
     assert!(matches!(r, Err(Error::Closed)), "{r:?}");
     assert!(matches!(h.call(|s| s.is_locked()), Err(Error::Closed)));
@@ -49,8 +41,7 @@ fn a_crashed_store_thread_reports_closed() {
 
 #[test]
 fn clones_share_one_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let h = handle(dir.path());
+    let (_dir, h) = common::new_store("810100000017");
     let writers: Vec<_> = (0..4)
         .map(|i| {
             let h = h.clone();
@@ -77,11 +68,7 @@ fn clones_share_one_store() {
 /// is still there, the keys too, and the profile opens again from disk.
 #[test]
 fn a_checkpoint_after_large_writes_keeps_everything() {
-    let dir = tempfile::tempdir().unwrap();
-    let card = SoftwareUnwrapper::generate("810100000017").unwrap();
-    let (store, _) = Profiles::new(dir.path())
-        .create(&card, CreateOptions::default())
-        .unwrap();
+    let (dir, card, store) = common::new_profile("810100000017");
     let h = StoreHandle::spawn(store).unwrap();
     h.call(|s| s.put_setting("small", &1)).unwrap().unwrap();
     assert!(

@@ -277,19 +277,9 @@ impl Batch<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{CreateOptions, Profiles, SoftwareUnwrapper};
 
     fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let card = SoftwareUnwrapper::generate("810000000001").unwrap();
-        let (store, _) = Profiles::new(dir.path())
-            .create(
-                &card,
-                CreateOptions {
-                    with_recovery_code: false,
-                },
-            )
-            .unwrap();
+        let (dir, _, store) = crate::store::testing::profile("810000000001");
         (dir, store)
     }
 

@@ -24,6 +24,8 @@ pub mod mail;
 pub mod outbox;
 pub mod profiles;
 pub mod recovery;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod verify;
 pub mod xchacha;
 

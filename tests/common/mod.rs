@@ -72,3 +72,37 @@ pub fn corpus_dir() -> Option<PathBuf> {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
     dir.is_dir().then_some(dir)
 }
+
+/// A fresh profile in a temporary folder, opened with a software key
+/// standing in for the card (kept, to reopen the profile), without a
+/// recovery code.
+#[allow(clippy::expect_used)] // a test fixture: failing loudly is right
+pub fn new_profile(
+    holder: &str,
+) -> (
+    tempfile::TempDir,
+    cachet::store::SoftwareUnwrapper,
+    cachet::store::Store,
+) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let card = cachet::store::SoftwareUnwrapper::generate(holder).expect("a software key");
+    let (store, _) = cachet::store::Profiles::new(dir.path())
+        .create(
+            &card,
+            cachet::store::CreateOptions {
+                with_recovery_code: false,
+            },
+        )
+        .expect("a new profile");
+    (dir, card, store)
+}
+
+/// [`new_profile`] on its own thread, as the application holds it.
+#[allow(clippy::expect_used)] // a test fixture: failing loudly is right
+pub fn new_store(holder: &str) -> (tempfile::TempDir, cachet::store::StoreHandle) {
+    let (dir, _, store) = new_profile(holder);
+    (
+        dir,
+        cachet::store::StoreHandle::spawn(store).expect("the store thread"),
+    )
+}

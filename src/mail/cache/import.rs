@@ -126,7 +126,7 @@ mod tests {
     use crate::mail::cache::reader::{self, ViewOptions};
     use crate::mail::cache::store_cache::CacheOptions;
     use crate::mail::search::parse_query;
-    use crate::store::{CreateOptions, Profiles, SoftwareUnwrapper, StoreHandle};
+    use crate::store::StoreHandle;
 
     fn mail(id: &str, parent: Option<&str>, from: &str, subject: &str, day: u32) -> Vec<u8> {
         let refs = parent
@@ -141,16 +141,7 @@ mod tests {
 
     #[test]
     fn an_imported_folder_reads_back_ordered_threaded_and_searchable() {
-        let dir = tempfile::tempdir().unwrap();
-        let card = SoftwareUnwrapper::generate("810000000007").unwrap();
-        let (store, _) = Profiles::new(dir.path())
-            .create(
-                &card,
-                CreateOptions {
-                    with_recovery_code: false,
-                },
-            )
-            .unwrap();
+        let (_dir, _, store) = crate::store::testing::profile("810000000007");
         let store = StoreHandle::spawn(store).unwrap();
         let mut cache = StoreSyncCache::new(store.clone(), "demo", CacheOptions::default());
         let messages = vec![
