@@ -35,16 +35,26 @@ pub enum Tree {
     /// Per-folder mail cache records (sync state, ordered index): folder
     /// hash, then one record byte chosen by the caller, then the chunk index.
     MailFolders = 10,
-    /// Search postings: folder hash, then the caller's 32-byte opaque term key.
+    /// Search postings of earlier versions, one per term: folder hash, then
+    /// the caller's 32-byte opaque term key (moved to `SearchBuckets`).
     SearchPostings = 11,
-    /// Search documents: folder hash, then UID (big-endian).
+    /// Search documents of earlier versions: folder hash, then UID
+    /// (big-endian; moved to `SearchDocPages`).
     SearchDocs = 12,
     /// Durable queue of mail changes: account hash, then sequence (big-endian).
     MailQueue = 13,
+    /// Mail cache summaries by page: folder hash, then page number
+    /// (big-endian; a page holds a block of consecutive UIDs).
+    EnvelopePages = 14,
+    /// Search posting lists by bucket: folder hash, then bucket number
+    /// (big-endian u16; the bucket of a term is the start of its key).
+    SearchBuckets = 15,
+    /// Search documents by page: folder hash, then page number (big-endian).
+    SearchDocPages = 16,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 14] = [
+    pub const ALL: [Tree; 17] = [
         Tree::Meta,
         Tree::Envelopes,
         Tree::Bodies,
@@ -59,6 +69,9 @@ impl Tree {
         Tree::SearchPostings,
         Tree::SearchDocs,
         Tree::MailQueue,
+        Tree::EnvelopePages,
+        Tree::SearchBuckets,
+        Tree::SearchDocPages,
     ];
 
     pub fn from_byte(b: u8) -> Option<Tree> {
@@ -81,6 +94,9 @@ impl Tree {
             Tree::SearchPostings => "search-postings",
             Tree::SearchDocs => "search-docs",
             Tree::MailQueue => "mail-queue",
+            Tree::EnvelopePages => "envelope-pages",
+            Tree::SearchBuckets => "search-buckets",
+            Tree::SearchDocPages => "search-doc-pages",
         }
     }
 
@@ -89,7 +105,10 @@ impl Tree {
     pub fn key_len(self) -> Option<usize> {
         match self {
             Tree::Meta => None,
-            Tree::Envelopes | Tree::Bodies => Some(1 + HASH_LEN + 4),
+            Tree::Envelopes | Tree::Bodies | Tree::EnvelopePages | Tree::SearchDocPages => {
+                Some(1 + HASH_LEN + 4)
+            }
+            Tree::SearchBuckets => Some(1 + HASH_LEN + 2),
             Tree::MessageIds => Some(1 + 2 * HASH_LEN),
             Tree::Outbox | Tree::Drafts | Tree::DirectoryHistory | Tree::Audit => Some(1 + 8),
             Tree::Records => Some(1 + 2 * HASH_LEN),

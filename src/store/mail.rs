@@ -195,15 +195,18 @@ impl Store {
         b.commit(Durability::Flush)
     }
 
-    /// Drops the folder's records, postings and search documents (the
-    /// envelopes and bodies go with [`Store::clear_folder`]).
+    /// Drops the folder's records, summary pages, postings and search
+    /// documents (the envelopes and bodies go with [`Store::clear_folder`]).
     pub fn clear_folder_records(&self, folder: FolderRef<'_>) -> Result<()> {
         let f = self.folder_id(folder)?;
         let mut b = self.batch()?;
         for (tree, rest) in [
             (Tree::MailFolders, 5),
+            (Tree::EnvelopePages, 4),
             (Tree::SearchPostings, 32),
             (Tree::SearchDocs, 4),
+            (Tree::SearchBuckets, 2),
+            (Tree::SearchDocPages, 4),
         ] {
             let (from, to) = prefix_bounds(&f.0, rest);
             for t in self.tails(tree, TailRange::between(&from, &to), usize::MAX)? {

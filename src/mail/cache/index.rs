@@ -21,9 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::envelope::{Address, Envelope, MailDate};
 use crate::domain::mailbox::SortKey;
-use crate::mail::thread::{
-    Direction, SortKey as ThreadSort, ThreadOptions, build_threads, forest, order_forest,
-};
+use crate::mail::thread::{Conversations, Direction, SortKey as ThreadSort, ThreadOptions, forest};
 
 use super::error::Error;
 use super::summary::bits;
@@ -215,35 +213,31 @@ fn orders_of<'k>(
     which: &[(SortKey, bool)],
 ) -> Vec<(u8, Order)> {
     let envelopes: Vec<Envelope> = keys.into_iter().map(ThreadKey::envelope).collect();
-    // Threaded once, ordered per sort key.
-    let threads = which
-        .iter()
-        .any(|(_, threaded)| *threaded)
-        .then(|| forest(&envelopes, true, false));
+    // Threaded once (and listed flat once), ordered per sort key.
+    let prepare = |threaded: bool| {
+        which
+            .iter()
+            .any(|(_, t)| *t == threaded)
+            .then(|| Conversations::new(&envelopes, forest(&envelopes, threaded, false)))
+    };
+    let (threads, flat) = (prepare(true), prepare(false));
     let mut out = Vec::with_capacity(which.len());
     for &(sort, threaded) in which {
-        {
-            let options = ThreadOptions {
-                sort: thread_sort(sort),
-                direction: Direction::Descending,
-                threaded,
-                subject_fallback: false,
-            };
-            let view = match (&threads, threaded) {
-                (Some(threads), true) => order_forest(&envelopes, threads.clone(), &options),
-                _ => build_threads(&envelopes, &options),
-            };
-            let rows = view
-                .rows
-                .iter()
-                .filter_map(|r| {
-                    let m = r.message?;
-                    let depth = u8::try_from(r.depth).unwrap_or(u8::MAX);
-                    Some((envelopes[m].uid, depth))
-                })
-                .collect();
-            out.push((order_record(sort, threaded), Order { rows }));
-        }
+        let Some(conversations) = (if threaded { &threads } else { &flat }) else {
+            continue;
+        };
+        let options = ThreadOptions {
+            sort: thread_sort(sort),
+            direction: Direction::Descending,
+            threaded,
+            subject_fallback: false,
+        };
+        let rows = conversations
+            .depths(&envelopes, &options)
+            .into_iter()
+            .map(|(m, depth)| (envelopes[m].uid, u8::try_from(depth).unwrap_or(u8::MAX)))
+            .collect();
+        out.push((order_record(sort, threaded), Order { rows }));
     }
     out
 }
@@ -258,6 +252,7 @@ pub fn drop_uids(order: &mut Order, gone: &std::collections::BTreeSet<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::thread::build_threads;
 
     fn key(uid: u32, id: &str, irt: Option<&str>, date: i64, sender: &str) -> ThreadKey {
         ThreadKey {

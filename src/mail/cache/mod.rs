@@ -21,6 +21,7 @@ pub mod audit;
 pub mod error;
 pub mod import;
 pub mod index;
+pub mod pages;
 pub mod postings;
 pub mod queue;
 pub mod reader;

@@ -11,12 +11,12 @@ use crate::domain::envelope::Envelope;
 use crate::domain::mailbox::SortKey;
 use crate::mail::imap::types::Folder;
 use crate::mail::search::Query;
-use crate::store::{FolderRef, Store, Tree};
+use crate::store::{FolderRef, Store};
 
 use super::error::Error;
 use super::index::{Base, FolderMeta, Order, RECORD_BASE, RECORD_META, order_record};
+use super::pages;
 use super::postings;
-use super::store_cache::message_tail;
 use super::summary::bits;
 
 /// How the list is ordered and filtered.
@@ -104,13 +104,7 @@ pub fn summaries(
     uids: &[u32],
 ) -> Result<Vec<Envelope>, Error> {
     let id = store.folder_id(folder(account, name))?;
-    let mut out = Vec::with_capacity(uids.len());
-    for uid in uids {
-        if let Some(v) = store.get(Tree::Envelopes, &message_tail(id, *uid))? {
-            out.push(serde_json::from_slice(&v)?);
-        }
-    }
-    Ok(out)
+    pages::read_summaries(store, id, uids)
 }
 
 /// The first `n` rows of a folder in threaded date order, with their depth:

@@ -15,6 +15,7 @@ mod subject;
 
 pub use jwz::Forest;
 pub use order::{
-    Direction, SortKey, ThreadOptions, ThreadRow, ThreadView, build_threads, forest, order_forest,
+    Conversations, Direction, SortKey, ThreadOptions, ThreadRow, ThreadView, build_threads, forest,
+    order_forest,
 };
 pub use subject::{is_reply, normalize_subject};

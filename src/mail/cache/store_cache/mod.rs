@@ -28,15 +28,15 @@ use crate::mail::imap::sync::SyncPoint;
 use crate::mail::imap::types::{FetchedEnvelope, FlagUpdate, Flags};
 use crate::mail::mime::{Limits, parse_message};
 use crate::mail::search::IndexDocument;
-use crate::store::{Durability, FolderId, FolderRef, Pending, Store, StoreHandle, Tree};
+use crate::store::{Durability, FolderId, FolderRef, Pending, Store, StoreHandle};
 
 use super::error::Error;
 use super::index::{
     Base, FolderMeta, Order, RECORD_BASE, RECORD_META, RECORD_THREAD_KEYS, SORT_KEYS, ThreadKey,
     compute_orders, drop_uids, order_record,
 };
-use super::postings;
 use super::summary::{self, bits};
+use super::{pages, postings};
 
 /// Headers kept in memory for the search index before they are filed.
 const MAX_UNINDEXED: usize = 20_000;
@@ -76,7 +76,7 @@ struct FolderMem {
 
 /// Envelope batches sent to the store thread and not yet confirmed: while the
 /// store seals and writes one, the session parses the next.
-const MAX_WRITES_IN_FLIGHT: usize = 2;
+const MAX_WRITES_IN_FLIGHT: usize = 8;
 
 /// The store-backed [`SyncCache`] of one account.
 #[derive(Clone)]
@@ -103,13 +103,6 @@ pub(crate) fn message_tail(folder: FolderId, uid: u32) -> Vec<u8> {
     let mut t = folder.0.to_vec();
     t.extend_from_slice(&uid.to_be_bytes());
     t
-}
-
-fn read_envelope(store: &Store, folder: FolderId, uid: u32) -> Result<Option<Envelope>, Error> {
-    match store.get(Tree::Envelopes, &message_tail(folder, uid))? {
-        Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
-        None => Ok(None),
-    }
 }
 
 /// Records to write for a folder, encoded by the caller's thread.
@@ -228,10 +221,9 @@ impl StoreSyncCache {
         if !missing.is_empty() {
             let rebuilt: Vec<ThreadKey> = self.call(move |s| {
                 let mut out = Vec::with_capacity(missing.len());
-                for uid in missing {
-                    if let Some(env) = read_envelope(s, id, uid)? {
-                        out.push(ThreadKey::of(&env));
-                    }
+                for chunk in missing.chunks(4096) {
+                    let found = pages::read_summaries(s, id, chunk)?;
+                    out.extend(found.iter().map(ThreadKey::of));
                 }
                 Ok(out)
             })?;
@@ -242,7 +234,12 @@ impl StoreSyncCache {
     }
 
     /// Writes `META`, `BASE` and, as asked, the orders and thread keys.
-    fn persist(&self, mem: &mut FolderMem, orders: OrdersToWrite) -> Result<(), Error> {
+    fn persist(
+        &self,
+        mem: &mut FolderMem,
+        orders: OrdersToWrite,
+        completion: Completion,
+    ) -> Result<(), Error> {
         mem.meta.total = mem.base.flags.len();
         mem.meta.unread = mem.base.unread();
         let mut records = Records::default();
@@ -268,7 +265,7 @@ impl StoreSyncCache {
         let mut docs = std::mem::take(&mut mem.unindexed);
         // Ascending UIDs append to the posting lists instead of inserting.
         docs.sort_unstable_by_key(|d| d.uid);
-        self.call(move |s| {
+        let write = move |s: &Store| {
             postings::index_documents(s, id, &docs)?;
             let mut b = s.batch()?;
             for (record, bytes) in &records.items {
@@ -276,7 +273,11 @@ impl StoreSyncCache {
             }
             b.commit(Durability::Lazy)?;
             Ok(())
-        })
+        };
+        match completion {
+            Completion::Wait => self.call(write),
+            Completion::Pipelined => self.submit_write(write),
+        }
     }
 
     /// Applies a change made here (read, flag, delete, move) to the cache at
@@ -361,21 +362,21 @@ impl StoreSyncCache {
         }
         let id = mem.id;
         self.call(move |s| {
-            let mut b = s.batch()?;
-            for (uid, flags) in rows {
-                if let Some(mut env) = read_envelope(s, id, uid)? {
-                    env.flags = summary::domain_flags(&flags);
-                    b.put(
-                        Tree::Envelopes,
-                        &message_tail(id, uid),
-                        &serde_json::to_vec(&env)?,
-                    )?;
+            let new_flags: BTreeMap<u32, Flags> = rows.into_iter().collect();
+            let uids: Vec<u32> = new_flags.keys().copied().collect();
+            let mut changed = Vec::with_capacity(uids.len());
+            for mut env in pages::read_summaries(s, id, &uids)? {
+                if let Some(flags) = new_flags.get(&env.uid) {
+                    env.flags = summary::domain_flags(flags);
+                    changed.push((env.uid, Zeroizing::new(serde_json::to_vec(&env)?)));
                 }
             }
+            let mut b = s.batch()?;
+            pages::put_encoded(s, &mut b, id, changed)?;
             b.commit(Durability::Lazy)?;
             Ok(())
         })?;
-        self.persist(mem, OrdersToWrite::None)
+        self.persist(mem, OrdersToWrite::None, Completion::Wait)
     }
 
     fn removed(&self, folder: &str, uids: &[u32], rewrite_orders: bool) -> Result<(), Error> {
@@ -418,9 +419,15 @@ impl StoreSyncCache {
                 account: &account,
                 folder: &name,
             };
+            let message_ids: BTreeMap<u32, Option<String>> = pages::read_summaries(s, id, &list)?
+                .into_iter()
+                .map(|e| (e.uid, e.message_id))
+                .collect();
             let mut b = s.batch()?;
+            pages::remove(s, &mut b, id, &list)?;
             for uid in &list {
-                let mid = read_envelope(s, id, *uid)?.and_then(|e| e.message_id);
+                // the body, and what an earlier version indexed by Message-ID
+                let mid = message_ids.get(uid).cloned().flatten();
                 b.remove_message(folder, *uid, mid.as_deref())?;
             }
             if rewrite_orders {
@@ -444,7 +451,7 @@ impl StoreSyncCache {
             mem.orders_stale = true;
         }
         mem.ordered = mem.ordered.saturating_sub(gone_count);
-        self.persist(mem, OrdersToWrite::None)
+        self.persist(mem, OrdersToWrite::None, Completion::Wait)
     }
 
     fn new_messages(&self, folder: &str, batch: &[FetchedEnvelope]) -> Result<(), Error> {
@@ -489,9 +496,7 @@ impl StoreSyncCache {
             .collect::<Result<Vec<_>, Error>>()?;
         self.submit_write(move |s| {
             let mut b = s.batch()?;
-            for (uid, json) in &encoded {
-                b.put(Tree::Envelopes, &message_tail(id, *uid), json)?;
-            }
+            pages::put_encoded(s, &mut b, id, encoded)?;
             b.commit(Durability::Lazy)?;
             Ok(())
         })?;
@@ -499,11 +504,13 @@ impl StoreSyncCache {
         // batch, then each time the folder has doubled (the list shows early,
         // the total rewrite work stays linear), or when enough headers wait
         // to be indexed; the sync point writes them all.
+        // Written while the session goes on parsing (the store thread keeps
+        // the order of writes, so `BASE` never lists an unwritten envelope).
         let total = mem.base.flags.len();
         if mem.ordered == 0 || total >= mem.ordered.saturating_mul(2) {
-            self.persist(mem, OrdersToWrite::DateOnly)
+            self.persist(mem, OrdersToWrite::DateOnly, Completion::Pipelined)
         } else if mem.unindexed.len() >= MAX_UNINDEXED {
-            self.persist(mem, OrdersToWrite::None)
+            self.persist(mem, OrdersToWrite::None, Completion::Pipelined)
         } else {
             Ok(())
         }
@@ -532,7 +539,7 @@ impl StoreSyncCache {
             ordered: 0,
             unindexed: Vec::new(),
         };
-        self.persist(&mut mem, OrdersToWrite::All)?;
+        self.persist(&mut mem, OrdersToWrite::All, Completion::Wait)?;
         lock(&self.folders)?.insert(folder.to_string(), mem);
         Ok(())
     }
@@ -553,7 +560,11 @@ impl StoreSyncCache {
         } else {
             OrdersToWrite::None
         };
-        self.persist(mem, orders)?;
+        if orders == OrdersToWrite::All && !mem.unindexed.is_empty() {
+            // The store files the last headers while the orders are computed.
+            self.persist(mem, OrdersToWrite::None, Completion::Pipelined)?;
+        }
+        self.persist(mem, orders, Completion::Wait)?;
         // The thread keys are only needed for the next rebuild: free them.
         mem.keys = None;
         // After a first sync, the next start opens without replaying it.
@@ -589,6 +600,16 @@ pub(crate) fn store_body(s: &Store, id: FolderId, uid: u32, raw: &[u8]) -> Resul
         postings::index_documents(s, id, &[IndexDocument::from_message(uid, &message)])?;
     }
     Ok(())
+}
+
+/// Whether a write of the folder's records is waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Completion {
+    /// Confirmed before returning (a failure is this call's error).
+    Wait,
+    /// Sent to the store thread behind the envelope writes; a failure is
+    /// reported by the next call (see `writes`).
+    Pipelined,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

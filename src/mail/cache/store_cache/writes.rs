@@ -1,5 +1,6 @@
-//! How [`StoreSyncCache`] writes without waiting: envelope batches go to
-//! the store thread while the session parses the next ones (at most
+//! How [`StoreSyncCache`] writes without waiting: envelope batches (and,
+//! during a sync, the folder's records and header index) go to the store
+//! thread while the session parses the next ones (at most
 //! [`MAX_WRITES_IN_FLIGHT`]); every other call first collects their
 //! outcome, so a failed write is reported, and a failure makes the folder's
 //! in-memory state be reloaded from the store.
