@@ -23,6 +23,8 @@ pub enum Error {
     BodyOffline { uid: u32, reason: String },
     #[error(transparent)]
     Imap(#[from] crate::mail::imap::Error),
+    #[error("the cache's envelope worker failed: {detail}")]
+    Worker { detail: String },
 }
 
 impl HasKind for Error {
@@ -35,6 +37,7 @@ impl HasKind for Error {
             Error::FolderNotCached { .. } | Error::NoSuchMessage { .. } => ErrorKind::NotFound,
             Error::BodyOffline { .. } => ErrorKind::Network,
             Error::Imap(e) => e.kind(),
+            Error::Worker { .. } => ErrorKind::Store,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! (the session task owns one, the account service applies local changes
 //! through another).
 
+mod applier;
 mod sync_cache;
 mod writes;
 
@@ -87,6 +88,9 @@ pub struct StoreSyncCache {
     folders: Arc<Mutex<HashMap<String, FolderMem>>>,
     /// Writes sent without waiting (lock order: `folders`, then this).
     writes: Arc<Mutex<VecDeque<WriteInFlight>>>,
+    /// New envelopes being applied by the worker (never locked while
+    /// holding `folders`: the worker takes `folders`).
+    applier: Arc<Mutex<applier::Applier>>,
 }
 
 /// A write sent to the store thread, its outcome still to collect.
@@ -125,6 +129,7 @@ impl StoreSyncCache {
             options,
             folders: Arc::new(Mutex::new(HashMap::new())),
             writes: Arc::new(Mutex::new(VecDeque::new())),
+            applier: Arc::default(),
         }
     }
 
@@ -289,6 +294,7 @@ impl StoreSyncCache {
         add: &Flags,
         remove: &Flags,
     ) -> Result<(), Error> {
+        self.settle_applies()?;
         let changes: Vec<FlagUpdate> = {
             let mut map = lock(&self.folders)?;
             if !self.ensure_loaded(&mut map, folder)? {
@@ -322,12 +328,14 @@ impl StoreSyncCache {
 
     /// Removes messages from the cache at once (delete, move away).
     pub fn apply_local_removal(&self, folder: &str, uids: &[u32]) -> Result<(), Error> {
+        self.settle_applies()?;
         let result = self.removed(folder, uids, true);
         self.forget_on_error(folder, result)
     }
 
     /// The cached folder's UIDVALIDITY, if the folder is cached.
     pub fn uid_validity(&self, folder: &str) -> Result<Option<u32>, Error> {
+        self.settle_applies()?;
         let mut map = lock(&self.folders)?;
         if !self.ensure_loaded(&mut map, folder)? {
             return Ok(None);

@@ -11,6 +11,7 @@ use super::{StoreSyncCache, bits, lock, message_tail, summary};
 
 impl SyncCache for StoreSyncCache {
     fn folder_state(&self, folder: &str) -> Result<Option<FolderState>, BackendError> {
+        self.settle_applies().map_err(boxed)?;
         let mut map = lock(&self.folders).map_err(boxed)?;
         if !self.ensure_loaded(&mut map, folder).map_err(boxed)? {
             return Ok(None);
@@ -32,31 +33,36 @@ impl SyncCache for StoreSyncCache {
     }
 
     fn reset_folder(&mut self, folder: &str, uid_validity: u32) -> Result<(), BackendError> {
+        self.settle_applies().map_err(boxed)?;
         lock(&self.folders).map_err(boxed)?.remove(folder);
         self.reset(folder, uid_validity).map_err(boxed)
     }
 
+    /// Queued for the worker (see `applier`): the session reads on meanwhile.
     fn apply_new(&mut self, folder: &str, batch: &[FetchedEnvelope]) -> Result<(), BackendError> {
-        let result = self.new_messages(folder, batch);
-        self.forget_on_error(folder, result).map_err(boxed)
+        self.queue_new(folder, batch).map_err(boxed)
     }
 
     fn apply_flags(&mut self, folder: &str, changes: &[FlagUpdate]) -> Result<(), BackendError> {
+        self.settle_applies().map_err(boxed)?;
         let result = self.flags_changed(folder, changes);
         self.forget_on_error(folder, result).map_err(boxed)
     }
 
     fn apply_expunges(&mut self, folder: &str, uids: &[u32]) -> Result<(), BackendError> {
+        self.settle_applies().map_err(boxed)?;
         let result = self.removed(folder, uids, false);
         self.forget_on_error(folder, result).map_err(boxed)
     }
 
     fn set_sync_point(&mut self, folder: &str, point: SyncPoint) -> Result<(), BackendError> {
+        self.settle_applies().map_err(boxed)?;
         let result = self.sync_point(folder, point);
         self.forget_on_error(folder, result).map_err(boxed)
     }
 
     fn has_body(&self, folder: &str, uid: u32) -> Result<bool, BackendError> {
+        self.settle_applies().map_err(boxed)?;
         let id = {
             let mut map = lock(&self.folders).map_err(boxed)?;
             if !self.ensure_loaded(&mut map, folder).map_err(boxed)? {
@@ -72,6 +78,7 @@ impl SyncCache for StoreSyncCache {
     }
 
     fn store_body(&mut self, folder: &str, uid: u32, raw: &[u8]) -> Result<(), BackendError> {
+        self.settle_applies().map_err(boxed)?;
         self.body(folder, uid, raw).map_err(boxed)
     }
 }
