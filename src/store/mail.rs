@@ -218,6 +218,20 @@ impl Store {
 }
 
 impl Batch<'_> {
+    /// Stages the removal of a folder record (all its chunks).
+    pub fn remove_folder_record(&mut self, folder: FolderId, record: u8) -> Result<()> {
+        let prefix = record_prefix(folder, record);
+        let to = prefixed(&prefix, &[0xff; 5]);
+        for tail in self.store().tails(
+            Tree::MailFolders,
+            TailRange::between(&prefix, &to),
+            usize::MAX,
+        )? {
+            self.remove(Tree::MailFolders, &tail);
+        }
+        Ok(())
+    }
+
     /// Stages a folder record, in chunks of at most [`RECORD_CHUNK`] bytes,
     /// and the removal of what remains of its previous version.
     pub fn put_folder_record(&mut self, folder: FolderId, record: u8, plain: &[u8]) -> Result<()> {

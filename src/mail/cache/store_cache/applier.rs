@@ -208,4 +208,60 @@ mod tests {
         };
         assert!(cache.set_sync_point("INBOX", point).is_err());
     }
+
+    /// The thread keys earlier versions stored (record 10) are removed with
+    /// the next full orders, which are computed from the summary pages.
+    #[test]
+    fn orders_come_from_the_summaries_and_the_stored_keys_go() {
+        use crate::domain::mailbox::SortKey;
+        use crate::mail::cache::index::{Order, RECORD_LEGACY_THREAD_KEYS, order_record};
+        let (_dir, _card, store) = profile("keys");
+        let handle = StoreHandle::spawn(store).unwrap();
+        let mut cache = StoreSyncCache::new(handle.clone(), "acct", CacheOptions::default());
+        cache.reset_folder("INBOX", 7).unwrap();
+        let batch: Vec<FetchedEnvelope> = (1..=30).map(fetched).collect();
+        cache.apply_new("INBOX", &batch).unwrap();
+        cache.folder_state("INBOX").unwrap(); // the batch is applied
+        let id = handle
+            .call(|s| {
+                let id = s.folder_id(crate::store::FolderRef {
+                    account: "acct",
+                    folder: "INBOX",
+                })?;
+                let mut b = s.batch()?;
+                b.put_folder_record(id, RECORD_LEGACY_THREAD_KEYS, b"[]")?;
+                b.commit(crate::store::Durability::Flush)?;
+                Ok::<_, crate::store::Error>(id)
+            })
+            .unwrap()
+            .unwrap();
+        // a fresh handle: nothing in memory, the keys must be read back
+        let mut later = StoreSyncCache::new(handle.clone(), "acct", CacheOptions::default());
+        later.apply_new("INBOX", &[fetched(31)]).unwrap();
+        later
+            .set_sync_point(
+                "INBOX",
+                SyncPoint {
+                    uid_next: Some(32),
+                    highest_modseq: None,
+                },
+            )
+            .unwrap();
+        let (legacy, order) = handle
+            .call(move |s| {
+                (
+                    s.folder_record(id, RECORD_LEGACY_THREAD_KEYS).unwrap(),
+                    s.folder_record(id, order_record(SortKey::Size, false))
+                        .unwrap(),
+                )
+            })
+            .unwrap();
+        assert!(legacy.is_none(), "record 10 removed");
+        let order = Order::decode(&order.unwrap()).unwrap();
+        assert_eq!(
+            order.rows.len(),
+            31,
+            "every message ordered, 30 of them read back"
+        );
+    }
 }

@@ -33,8 +33,8 @@ use crate::store::{Durability, FolderId, FolderRef, Pending, Store, StoreHandle}
 
 use super::error::Error;
 use super::index::{
-    Base, FolderMeta, Order, RECORD_BASE, RECORD_META, RECORD_THREAD_KEYS, SORT_KEYS, ThreadKey,
-    compute_orders, drop_uids, order_record,
+    Base, FolderMeta, Order, RECORD_BASE, RECORD_LEGACY_THREAD_KEYS, RECORD_META, SORT_KEYS,
+    ThreadKey, compute_orders, drop_uids, order_record,
 };
 use super::summary::{self, bits};
 use super::{pages, postings};
@@ -197,48 +197,29 @@ impl StoreSyncCache {
         }
     }
 
-    /// Loads the thread keys for a rebuild of the orders. `THREAD_KEYS` is
-    /// written with the full orders only (at the sync point), so after an
-    /// interrupted first sync `BASE` may list messages it lacks: their keys
-    /// are rebuilt from the stored summaries.
+    /// Loads the thread keys for a rebuild of the orders from the stored
+    /// summaries of the messages `BASE` lists (nothing else is kept for it:
+    /// a copy of the keys was most of what a sync wrote).
     fn ensure_keys(&self, mem: &mut FolderMem) -> Result<(), Error> {
         if mem.keys.is_some() {
             return Ok(());
         }
         let id = mem.id;
-        let stored: Vec<ThreadKey> =
-            self.call(move |s| match s.folder_record(id, RECORD_THREAD_KEYS)? {
-                Some(v) => Ok(serde_json::from_slice(&v)?),
-                None => Ok(Vec::new()),
-            })?;
-        let mut keys: BTreeMap<u32, ThreadKey> = stored
-            .into_iter()
-            .filter(|k| mem.base.flags.contains_key(&k.uid))
-            .map(|k| (k.uid, k))
-            .collect();
-        let missing: Vec<u32> = mem
-            .base
-            .flags
-            .keys()
-            .filter(|u| !keys.contains_key(u))
-            .copied()
-            .collect();
-        if !missing.is_empty() {
-            let rebuilt: Vec<ThreadKey> = self.call(move |s| {
-                let mut out = Vec::with_capacity(missing.len());
-                for chunk in missing.chunks(4096) {
-                    let found = pages::read_summaries(s, id, chunk)?;
-                    out.extend(found.iter().map(ThreadKey::of));
+        let uids: Vec<u32> = mem.base.flags.keys().copied().collect();
+        let keys: BTreeMap<u32, ThreadKey> = self.call(move |s| {
+            let mut out = BTreeMap::new();
+            for chunk in uids.chunks(4096) {
+                for summary in pages::read_summaries(s, id, chunk)? {
+                    out.insert(summary.uid, ThreadKey::of(&summary));
                 }
-                Ok(out)
-            })?;
-            keys.extend(rebuilt.into_iter().map(|k| (k.uid, k)));
-        }
+            }
+            Ok(out)
+        })?;
         mem.keys = Some(keys);
         Ok(())
     }
 
-    /// Writes `META`, `BASE` and, as asked, the orders and thread keys.
+    /// Writes `META`, `BASE` and, as asked, the orders.
     fn persist(
         &self,
         mem: &mut FolderMem,
@@ -258,10 +239,6 @@ impl StoreSyncCache {
                 records.push(record, order.encode());
             }
             if orders == OrdersToWrite::All {
-                // Only with the full orders: rewriting every key at each
-                // step of a first sync was most of what it wrote.
-                let list: Vec<&ThreadKey> = keys.values().collect();
-                records.push(RECORD_THREAD_KEYS, serde_json::to_vec(&list)?);
                 mem.orders_stale = false;
             }
             mem.ordered = keys.len();
@@ -275,6 +252,9 @@ impl StoreSyncCache {
             let mut b = s.batch()?;
             for (record, bytes) in &records.items {
                 b.put_folder_record(id, *record, bytes)?;
+            }
+            if orders == OrdersToWrite::All {
+                b.remove_folder_record(id, RECORD_LEGACY_THREAD_KEYS)?;
             }
             b.commit(Durability::Lazy)?;
             Ok(())
@@ -403,7 +383,6 @@ impl StoreSyncCache {
         if gone.is_empty() {
             return Ok(());
         }
-        self.ensure_keys(mem)?;
         mem.unindexed.retain(|d| !gone.contains(&d.uid));
         for u in &gone {
             mem.base.flags.remove(u);
@@ -416,12 +395,6 @@ impl StoreSyncCache {
         let (account, name) = (self.account.clone(), folder.to_string());
         let list: Vec<u32> = gone.iter().copied().collect();
         let gone_count = list.len();
-        let keys_blob = Zeroizing::new(serde_json::to_vec(
-            &mem.keys
-                .as_ref()
-                .map(|k| k.values().collect::<Vec<&ThreadKey>>())
-                .unwrap_or_default(),
-        )?);
         self.call(move |s| {
             let folder = FolderRef {
                 account: &account,
@@ -450,7 +423,6 @@ impl StoreSyncCache {
                         }
                     }
                 }
-                b.put_folder_record(id, RECORD_THREAD_KEYS, &keys_blob)?;
             }
             b.commit(Durability::Lazy)?;
             postings::unindex(s, id, &list)
