@@ -105,13 +105,25 @@ fn sync(
     batch: usize,
     index_headers: bool,
 ) {
-    // Setting up the profile (RSA key generation) is not part of a sync.
-    std::fs::create_dir_all(store_dir).unwrap();
-    let card = SoftwareUnwrapper::generate(HOLDER).unwrap();
-    std::fs::write(key_path(store_dir), card.to_pkcs8_der().unwrap().as_slice()).unwrap();
-    let (store, _) = Profiles::new(store_dir.join("profiles"))
-        .create(&card, CreateOptions::default())
-        .unwrap();
+    // Setting up the profile (RSA key generation) is not part of a sync. A
+    // profile made by an earlier run is opened: the sync is then the
+    // incremental one of a cached folder (`"mode": "warm"`).
+    let warm = key_path(store_dir).exists();
+    let store = if warm {
+        let der = std::fs::read(key_path(store_dir)).unwrap();
+        let card = SoftwareUnwrapper::from_pkcs8_der(HOLDER, &der).unwrap();
+        Profiles::new(store_dir.join("profiles"))
+            .open(&card)
+            .unwrap()
+    } else {
+        std::fs::create_dir_all(store_dir).unwrap();
+        let card = SoftwareUnwrapper::generate(HOLDER).unwrap();
+        std::fs::write(key_path(store_dir), card.to_pkcs8_der().unwrap().as_slice()).unwrap();
+        Profiles::new(store_dir.join("profiles"))
+            .create(&card, CreateOptions::default())
+            .unwrap()
+            .0
+    };
     let handle = StoreHandle::spawn(store).unwrap();
     let tls = client_config(&TlsOptions {
         trust: TrustPolicy::ConfiguredOnly {
@@ -163,8 +175,9 @@ fn sync(
     handle.call(|s| s.flush()).unwrap().unwrap();
     let flushed_s = t0.elapsed().as_secs_f64();
     println!(
-        "{{\"sync_s\": {sync_s:.4}, \"first_batch_s\": {:.4}, \"flushed_s\": {flushed_s:.4}, \
-         \"messages\": {}, \"vmhwm_kb\": {}, \"vmrss_kb\": {}}}",
+        "{{\"mode\": \"{}\", \"sync_s\": {sync_s:.4}, \"first_batch_s\": {:.4}, \
+         \"flushed_s\": {flushed_s:.4}, \"messages\": {}, \"vmhwm_kb\": {}, \"vmrss_kb\": {}}}",
+        if warm { "warm" } else { "cold" },
         first_batch.unwrap_or(0.0),
         report.new,
         vm_kb("VmHWM"),

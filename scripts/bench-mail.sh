@@ -267,7 +267,9 @@ for line in sys.stdin:
 fi
 if [ "$HAVE_CACHET" = 1 ]; then
   CS="$STACK_DIR/cachet"
-  : > "$RESULTS/cachet-sync.jsonl"; : > "$RESULTS/cachet-open.jsonl"
+  : > "$RESULTS/cachet-sync.jsonl"; : > "$RESULTS/cachet-open.jsonl"; : > "$RESULTS/cachet-resync.jsonl"
+  bench_mail() { python3 "$ROOT/benches/mail/append.py" "$@" --port "$IMAPS_PORT" --ca "$PKI_DIR/ca.crt" \
+    --user "$USER_NAME" --password "$USER_PASSWORD"; }
   for _ in $(seq "$RUNS"); do
     log "cachet cold sync + warm open"
     rm -rf "$CS"; mkdir -p "$CS"
@@ -277,6 +279,15 @@ if [ "$HAVE_CACHET" = 1 ]; then
       die "the Cachet bench's sync failed"
     "$CACHET_BIN" open --store "$CS" --pages 50 >> "$RESULTS/cachet-open.jsonl" ||
       die "the Cachet bench's open failed"
+    # New mail in the cached folder: 10 messages appended, the incremental sync of the
+    # same profile, then the messages removed again (every run starts from the same folder).
+    log "cachet warm sync of 10 new messages"
+    bench_mail add 10 || die "appending the bench's new messages failed"
+    BENCH_PASSWORD="$USER_PASSWORD" "$CACHET_BIN" sync --store "$CS" \
+      --host localhost --port "$IMAPS_PORT" --ca "$PKI_DIR/ca.crt" --user "$USER_NAME" \
+      --password-env BENCH_PASSWORD >> "$RESULTS/cachet-resync.jsonl" ||
+      die "the Cachet bench's warm sync failed"
+    bench_mail remove || die "removing the bench's new messages failed"
   done
   CACHET_STORE_MB=$(du -sm "$CS" | cut -f1)
 fi

@@ -43,6 +43,7 @@ MB = 1024 / 1e6  # kB (KiB) from /proc to MB
 raw, b200, b1000 = load("raw.jsonl"), load("raw-batch200.json"), load("raw-batch1000.json")
 nm_cold, nm_warm = load("neomutt-cold.jsonl"), load("neomutt-warm.jsonl")
 c_sync, c_open = load("cachet-sync.jsonl"), load("cachet-open.jsonl")
+c_resync = load("cachet-resync.jsonl")
 rows = []
 add = lambda *r: rows.append(r)
 
@@ -97,6 +98,10 @@ if c_open:
     open_hwm = med(c_open, "vmhwm_kb", MB)
     add("Cachet: peak RSS, warm open + scrolling", cell(c_open, "vmhwm_kb", MB, " MB", 0),
         f"≤ 100 MB: {verdict(open_hwm <= 100)}")
+if c_resync:
+    add("Cachet: sync of the cached folder after 10 new messages arrived (new process: login, "
+        "QRESYNC, fetch, orders of the 100k rebuilt)", cell(c_resync, "sync_s"), "")
+    add("Cachet: peak RSS, that sync", cell(c_resync, "vmhwm_kb", MB, " MB", 0), "")
 if meta.get("CACHET_STORE_MB"):
     add("Cachet: encrypted store on disk after the sync", f"{meta['CACHET_STORE_MB']} MB", "")
 if not c_sync and not c_open:

@@ -18,6 +18,7 @@ use crate::domain::envelope::Envelope;
 use crate::store::{Batch, FolderId, Store, Tree};
 
 use super::error::Error;
+use super::index::ThreadKey;
 use super::store_cache::message_tail;
 
 /// UIDs per page: IMAP servers hand out UIDs in sequence, so a page is
@@ -132,6 +133,18 @@ pub fn read_summaries(
         }
     }
     Ok(out)
+}
+
+/// The thread keys of `uids` (missing ones left out), in UID order.
+pub fn read_thread_keys(
+    store: &Store,
+    folder: FolderId,
+    uids: &[u32],
+) -> Result<Vec<ThreadKey>, Error> {
+    read_encoded(store, folder, uids)?
+        .values()
+        .map(|json| Ok(ThreadKey::from_summary_json(json)?))
+        .collect()
 }
 
 /// One summary, if stored.

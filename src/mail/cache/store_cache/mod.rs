@@ -34,7 +34,7 @@ use crate::store::{Durability, FolderId, FolderRef, Pending, Store, StoreHandle}
 use super::error::Error;
 use super::index::{
     Base, FolderMeta, Order, RECORD_BASE, RECORD_LEGACY_THREAD_KEYS, RECORD_META, SORT_KEYS,
-    ThreadKey, compute_orders, drop_uids, order_record,
+    ThreadKey, compute_date_orders, compute_orders, drop_uids, order_record,
 };
 use super::summary::{self, bits};
 use super::{pages, postings};
@@ -209,8 +209,8 @@ impl StoreSyncCache {
         let keys: BTreeMap<u32, ThreadKey> = self.call(move |s| {
             let mut out = BTreeMap::new();
             for chunk in uids.chunks(4096) {
-                for summary in pages::read_summaries(s, id, chunk)? {
-                    out.insert(summary.uid, ThreadKey::of(&summary));
+                for key in pages::read_thread_keys(s, id, chunk)? {
+                    out.insert(key.uid, key);
                 }
             }
             Ok(out)
@@ -233,15 +233,21 @@ impl StoreSyncCache {
         records.push(RECORD_BASE, mem.base.encode());
         if orders != OrdersToWrite::None {
             self.ensure_keys(mem)?;
-            let empty = BTreeMap::new();
-            let keys = mem.keys.as_ref().unwrap_or(&empty);
-            for (record, order) in compute_orders_for(keys, orders) {
+            let keys = mem.keys.take().unwrap_or_default();
+            mem.ordered = keys.len();
+            let computed = if orders == OrdersToWrite::All {
+                // The keys go into the computation (at 100k messages a copy
+                // is 50 MB); they are read back from the pages if needed.
+                mem.orders_stale = false;
+                compute_orders(keys.into_values())
+            } else {
+                let date_orders = compute_date_orders(keys.values().cloned());
+                mem.keys = Some(keys);
+                date_orders
+            };
+            for (record, order) in computed {
                 records.push(record, order.encode());
             }
-            if orders == OrdersToWrite::All {
-                mem.orders_stale = false;
-            }
-            mem.ordered = keys.len();
         }
         let id = mem.id;
         let mut docs = std::mem::take(&mut mem.unindexed);
@@ -598,12 +604,4 @@ enum OrdersToWrite {
     /// The date orders only (while a first sync runs).
     DateOnly,
     All,
-}
-
-fn compute_orders_for(keys: &BTreeMap<u32, ThreadKey>, which: OrdersToWrite) -> Vec<(u8, Order)> {
-    match which {
-        OrdersToWrite::None => Vec::new(),
-        OrdersToWrite::All => compute_orders(keys.values()),
-        OrdersToWrite::DateOnly => super::index::compute_date_orders(keys.values()),
-    }
 }
