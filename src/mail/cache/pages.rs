@@ -60,31 +60,40 @@ impl Page {
     }
 
     fn decode(bytes: &[u8]) -> Result<Page, Error> {
-        let corrupt = || Error::Corrupt {
-            what: "summary page",
-        };
-        let mut rest = bytes;
-        let mut take = |n: usize| -> Result<&[u8], Error> {
-            let (head, tail) = rest.split_at_checked(n).ok_or_else(corrupt)?;
-            rest = tail;
-            Ok(head)
-        };
-        let word = |b: &[u8]| -> Result<u32, Error> {
-            Ok(u32::from_le_bytes(b.try_into().map_err(|_| corrupt())?))
-        };
-        let count = word(take(4)?)?;
-        let mut entries = BTreeMap::new();
-        for _ in 0..count {
-            let uid = word(take(4)?)?;
-            let len = word(take(4)?)? as usize;
-            let json = Zeroizing::new(take(len)?.to_vec());
-            entries.insert(uid, json);
-        }
-        if !rest.is_empty() {
-            return Err(corrupt());
-        }
-        Ok(Page { entries })
+        Ok(Page {
+            entries: entries(bytes)?
+                .into_iter()
+                .map(|(uid, json)| (uid, Zeroizing::new(json.to_vec())))
+                .collect(),
+        })
     }
+}
+
+/// The summaries of an encoded page, borrowed from it, in stored order.
+fn entries(bytes: &[u8]) -> Result<Vec<(u32, &[u8])>, Error> {
+    let corrupt = || Error::Corrupt {
+        what: "summary page",
+    };
+    let mut rest = bytes;
+    let mut take = |n: usize| -> Result<&[u8], Error> {
+        let (head, tail) = rest.split_at_checked(n).ok_or_else(corrupt)?;
+        rest = tail;
+        Ok(head)
+    };
+    let word = |b: &[u8]| -> Result<u32, Error> {
+        Ok(u32::from_le_bytes(b.try_into().map_err(|_| corrupt())?))
+    };
+    let count = word(take(4)?)?;
+    let mut out = Vec::with_capacity((count as usize).min(PAGE_UIDS as usize));
+    for _ in 0..count {
+        let uid = word(take(4)?)?;
+        let len = word(take(4)?)? as usize;
+        out.push((uid, take(len)?));
+    }
+    if !rest.is_empty() {
+        return Err(corrupt());
+    }
+    Ok(out)
 }
 
 fn read_page(store: &Store, folder: FolderId, page: u32) -> Result<Page, Error> {
@@ -107,10 +116,15 @@ pub fn read_encoded(
     }
     let mut out = BTreeMap::new();
     for (page, wanted) in by_page {
-        let mut stored = read_page(store, folder, page)?;
+        // Only the summaries asked for are copied out of the page.
+        let bytes = store.get(Tree::EnvelopePages, &page_tail(folder, page))?;
+        let stored = match &bytes {
+            Some(b) => entries(b)?,
+            None => Vec::new(),
+        };
         for uid in wanted {
-            if let Some(json) = stored.entries.remove(&uid) {
-                out.insert(uid, json);
+            if let Some((_, json)) = stored.iter().find(|(u, _)| *u == uid) {
+                out.insert(uid, Zeroizing::new(json.to_vec()));
             } else if let Some(json) = store.get(Tree::Envelopes, &message_tail(folder, uid))? {
                 out.insert(uid, json);
             }

@@ -94,11 +94,65 @@ impl Bucket {
     }
 }
 
-pub fn read_bucket(store: &Store, folder: FolderId, bucket: u16) -> Result<Bucket, Error> {
-    match store.get(Tree::SearchBuckets, &tail(folder, &bucket.to_be_bytes()))? {
-        Some(bytes) => Bucket::decode(&bytes),
-        None => Ok(Bucket::default()),
+/// A stored value holding a group of entries: a bucket of posting lists or
+/// a page of document entries. An empty group is not stored.
+trait Group: Default + Sized {
+    const TREE: Tree;
+    fn encode_group(&self) -> Zeroizing<Vec<u8>>;
+    fn decode_group(bytes: &[u8]) -> Result<Self, Error>;
+    fn is_empty(&self) -> bool;
+}
+
+impl Group for Bucket {
+    const TREE: Tree = Tree::SearchBuckets;
+    fn encode_group(&self) -> Zeroizing<Vec<u8>> {
+        self.encode()
     }
+    fn decode_group(bytes: &[u8]) -> Result<Self, Error> {
+        Bucket::decode(bytes)
+    }
+    fn is_empty(&self) -> bool {
+        self.lists.is_empty()
+    }
+}
+
+impl Group for DocPage {
+    const TREE: Tree = Tree::SearchDocPages;
+    fn encode_group(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(self.encode())
+    }
+    fn decode_group(bytes: &[u8]) -> Result<Self, Error> {
+        DocPage::decode(bytes)
+    }
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn read_group<G: Group>(store: &Store, folder: FolderId, index: &[u8]) -> Result<G, Error> {
+    match store.get(G::TREE, &tail(folder, index))? {
+        Some(bytes) => G::decode_group(&bytes),
+        None => Ok(G::default()),
+    }
+}
+
+fn put_group<G: Group>(
+    batch: &mut Batch<'_>,
+    folder: FolderId,
+    index: &[u8],
+    value: &G,
+) -> Result<(), Error> {
+    let t = tail(folder, index);
+    if value.is_empty() {
+        batch.remove(G::TREE, &t);
+    } else {
+        batch.put(G::TREE, &t, &value.encode_group())?;
+    }
+    Ok(())
+}
+
+pub fn read_bucket(store: &Store, folder: FolderId, bucket: u16) -> Result<Bucket, Error> {
+    read_group(store, folder, &bucket.to_be_bytes())
 }
 
 pub fn put_bucket(
@@ -107,13 +161,7 @@ pub fn put_bucket(
     bucket: u16,
     value: &Bucket,
 ) -> Result<(), Error> {
-    let t = tail(folder, &bucket.to_be_bytes());
-    if value.lists.is_empty() {
-        batch.remove(Tree::SearchBuckets, &t);
-    } else {
-        batch.put(Tree::SearchBuckets, &t, &value.encode())?;
-    }
-    Ok(())
+    put_group(batch, folder, &bucket.to_be_bytes(), value)
 }
 
 /// The document entries of one page, by UID.
@@ -163,10 +211,7 @@ pub fn doc_page_of(uid: u32) -> u32 {
 }
 
 pub fn read_doc_page(store: &Store, folder: FolderId, page: u32) -> Result<DocPage, Error> {
-    match store.get(Tree::SearchDocPages, &tail(folder, &page.to_be_bytes()))? {
-        Some(bytes) => DocPage::decode(&bytes),
-        None => Ok(DocPage::default()),
-    }
+    read_group(store, folder, &page.to_be_bytes())
 }
 
 pub fn put_doc_page(
@@ -175,13 +220,7 @@ pub fn put_doc_page(
     page: u32,
     value: &DocPage,
 ) -> Result<(), Error> {
-    let t = tail(folder, &page.to_be_bytes());
-    if value.entries.is_empty() {
-        batch.remove(Tree::SearchDocPages, &t);
-    } else {
-        batch.put(Tree::SearchDocPages, &t, &value.encode())?;
-    }
-    Ok(())
+    put_group(batch, folder, &page.to_be_bytes(), value)
 }
 
 /// Every document entry of the folder, by UID.
