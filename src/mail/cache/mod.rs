@@ -25,6 +25,7 @@ pub mod pages;
 pub mod postings;
 pub mod queue;
 pub mod reader;
+mod record_reader;
 pub mod source;
 pub mod store_cache;
 pub mod summary;

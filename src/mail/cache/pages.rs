@@ -19,6 +19,7 @@ use crate::store::{Batch, FolderId, Store, Tree};
 
 use super::error::Error;
 use super::index::ThreadKey;
+use super::record_reader::RecordReader;
 use super::store_cache::message_tail;
 
 /// UIDs per page: IMAP servers hand out UIDs in sequence, so a page is
@@ -71,28 +72,15 @@ impl Page {
 
 /// The summaries of an encoded page, borrowed from it, in stored order.
 fn entries(bytes: &[u8]) -> Result<Vec<(u32, &[u8])>, Error> {
-    let corrupt = || Error::Corrupt {
-        what: "summary page",
-    };
-    let mut rest = bytes;
-    let mut take = |n: usize| -> Result<&[u8], Error> {
-        let (head, tail) = rest.split_at_checked(n).ok_or_else(corrupt)?;
-        rest = tail;
-        Ok(head)
-    };
-    let word = |b: &[u8]| -> Result<u32, Error> {
-        Ok(u32::from_le_bytes(b.try_into().map_err(|_| corrupt())?))
-    };
-    let count = word(take(4)?)?;
+    let mut r = RecordReader::new(bytes, "summary page");
+    let count = r.u32()?;
     let mut out = Vec::with_capacity((count as usize).min(PAGE_UIDS as usize));
     for _ in 0..count {
-        let uid = word(take(4)?)?;
-        let len = word(take(4)?)? as usize;
-        out.push((uid, take(len)?));
+        let uid = r.u32()?;
+        let len = r.u32()? as usize;
+        out.push((uid, r.bytes(len)?));
     }
-    if !rest.is_empty() {
-        return Err(corrupt());
-    }
+    r.finish()?;
     Ok(out)
 }
 

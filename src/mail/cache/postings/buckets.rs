@@ -17,6 +17,7 @@ use crate::mail::search::{DocEntry, TermKey, decode_document, encode_document};
 use crate::store::{Batch, FolderId, Store, TailRange, Tree};
 
 use super::super::error::Error;
+use super::super::record_reader::RecordReader;
 
 /// Buckets per folder (the first 12 bits of a term key).
 pub const BUCKETS: u16 = 4096;
@@ -34,23 +35,6 @@ fn tail(folder: FolderId, index: &[u8]) -> Vec<u8> {
     let mut t = folder.0.to_vec();
     t.extend_from_slice(index);
     t
-}
-
-fn corrupt(what: &'static str) -> Error {
-    Error::Corrupt { what }
-}
-
-/// Reads a little-endian u32 at the front of `rest`, advancing it.
-fn take_u32(rest: &mut &[u8], what: &'static str) -> Result<u32, Error> {
-    let (head, tail) = rest.split_first_chunk::<4>().ok_or_else(|| corrupt(what))?;
-    *rest = tail;
-    Ok(u32::from_le_bytes(*head))
-}
-
-fn take<'a>(rest: &mut &'a [u8], n: usize, what: &'static str) -> Result<&'a [u8], Error> {
-    let (head, tail) = rest.split_at_checked(n).ok_or_else(|| corrupt(what))?;
-    *rest = tail;
-    Ok(head)
 }
 
 /// The posting lists of one bucket, encoded (`codec::encode_postings`), by
@@ -76,20 +60,15 @@ impl Bucket {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Bucket, Error> {
-        const WHAT: &str = "search bucket";
-        let mut rest = bytes;
-        let count = take_u32(&mut rest, WHAT)?;
+        let mut r = RecordReader::new(bytes, "search bucket");
+        let count = r.u32()?;
         let mut lists = BTreeMap::new();
         for _ in 0..count {
-            let key: [u8; 32] = take(&mut rest, 32, WHAT)?
-                .try_into()
-                .map_err(|_| corrupt(WHAT))?;
-            let len = take_u32(&mut rest, WHAT)? as usize;
-            lists.insert(key, take(&mut rest, len, WHAT)?.to_vec());
+            let key: [u8; 32] = r.bytes(32)?.try_into().map_err(|_| r.corrupt())?;
+            let len = r.u32()? as usize;
+            lists.insert(key, r.bytes(len)?.to_vec());
         }
-        if !rest.is_empty() {
-            return Err(corrupt(WHAT));
-        }
+        r.finish()?;
         Ok(Bucket { lists })
     }
 }
@@ -185,23 +164,16 @@ impl DocPage {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<DocPage, Error> {
-        const WHAT: &str = "search document page";
-        let mut rest = bytes;
-        let count = take_u32(&mut rest, WHAT)?;
+        let mut r = RecordReader::new(bytes, "search document page");
+        let count = r.u32()?;
         let mut entries = BTreeMap::new();
         for _ in 0..count {
-            let uid = take_u32(&mut rest, WHAT)?;
-            let len = usize::from(
-                *take(&mut rest, 1, WHAT)?
-                    .first()
-                    .ok_or_else(|| corrupt(WHAT))?,
-            );
-            let entry = decode_document(take(&mut rest, len, WHAT)?).map_err(|_| corrupt(WHAT))?;
+            let uid = r.u32()?;
+            let len = usize::from(r.u8()?);
+            let entry = decode_document(r.bytes(len)?).map_err(|_| r.corrupt())?;
             entries.insert(uid, entry);
         }
-        if !rest.is_empty() {
-            return Err(corrupt(WHAT));
-        }
+        r.finish()?;
         Ok(DocPage { entries })
     }
 }

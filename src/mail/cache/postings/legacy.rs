@@ -6,14 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::mail::search::{TermKey, decode_document, decode_postings, encode_postings};
+use crate::mail::search::{TermKey, decode_document, decode_postings};
 use crate::store::{Durability, FolderId, Order, Store, TailRange, Tree};
 
 use super::super::error::Error;
+use super::add_postings;
 use super::buckets::{
     bucket_of, doc_page_of, put_bucket, put_doc_page, read_bucket, read_doc_page,
 };
-use super::merge;
 
 fn bounds(folder: FolderId, rest: usize) -> (Vec<u8>, Vec<u8>) {
     let mut from = folder.0.to_vec();
@@ -63,14 +63,7 @@ pub fn migrate(store: &Store, folder: FolderId) -> Result<(), Error> {
     for (bucket, lists) in by_bucket {
         let mut stored = read_bucket(store, folder, bucket)?;
         for (key, uids) in lists {
-            let merged = match stored.lists.get(&key.0) {
-                Some(bytes) => merge(
-                    &decode_postings(bytes).map_err(|_| corrupt("posting"))?,
-                    &uids,
-                ),
-                None => uids,
-            };
-            stored.lists.insert(key.0, encode_postings(&merged));
+            add_postings(&mut stored, &key, &uids)?;
         }
         put_bucket(&mut batch, folder, bucket, &stored)?;
     }
@@ -97,7 +90,7 @@ pub fn migrate(store: &Store, folder: FolderId) -> Result<(), Error> {
 mod tests {
     use super::super::{StorePostings, search};
     use super::*;
-    use crate::mail::search::{PostingStore, encode_document, parse_query};
+    use crate::mail::search::{PostingStore, encode_document, encode_postings, parse_query};
     use crate::store::testing::profile;
 
     /// An index written one value per term and per document (as earlier

@@ -20,7 +20,8 @@ use crate::store::{Durability, FolderId, Store};
 
 use super::error::Error;
 use buckets::{
-    all_doc_entries, bucket_of, doc_page_of, put_bucket, put_doc_page, read_bucket, read_doc_page,
+    Bucket, all_doc_entries, bucket_of, doc_page_of, put_bucket, put_doc_page, read_bucket,
+    read_doc_page,
 };
 
 /// Label of the secret that keys the term hashes.
@@ -82,14 +83,7 @@ impl<'s> StorePostings<'s> {
             for (key, mut uids) in changes {
                 uids.sort_unstable();
                 uids.dedup();
-                let merged = match stored.lists.get(&key.0) {
-                    Some(bytes) => merge(
-                        &decode_postings(bytes).map_err(|_| Error::Corrupt { what: "posting" })?,
-                        &uids,
-                    ),
-                    None => uids,
-                };
-                stored.lists.insert(key.0, encode_postings(&merged));
+                add_postings(&mut stored, &key, &uids)?;
             }
             put_bucket(&mut b, folder, bucket, &stored)?;
             in_batch += 1;
@@ -131,6 +125,19 @@ impl<'s> StorePostings<'s> {
         }
         Ok(all)
     }
+}
+
+/// Adds sorted, deduplicated UIDs to a term's list in a bucket.
+fn add_postings(bucket: &mut Bucket, key: &TermKey, uids: &[u32]) -> Result<(), Error> {
+    let merged = match bucket.lists.get(&key.0) {
+        Some(bytes) => merge(
+            &decode_postings(bytes).map_err(|_| Error::Corrupt { what: "posting" })?,
+            uids,
+        ),
+        None => uids.to_vec(),
+    };
+    bucket.lists.insert(key.0, encode_postings(&merged));
+    Ok(())
 }
 
 /// The union of two sorted, deduplicated lists.

@@ -88,9 +88,7 @@ impl StoreSyncCache {
             None => false,
         };
         if !sent {
-            return Err(Error::Worker {
-                detail: "the envelope worker stopped".into(),
-            });
+            return Err(worker_stopped());
         }
         applier.outstanding += 1;
         earlier
@@ -101,6 +99,12 @@ impl StoreSyncCache {
     pub(super) fn settle_applies(&self) -> Result<(), Error> {
         let mut applier = lock(&self.applier)?;
         collect(&mut applier, Wait::Yes)
+    }
+}
+
+fn worker_stopped() -> Error {
+    Error::Worker {
+        detail: "the envelope worker stopped".into(),
     }
 }
 
@@ -135,9 +139,7 @@ fn collect(applier: &mut Applier, wait: Wait) -> Result<(), Error> {
             }
             None => {
                 applier.outstanding = 0;
-                first_error.get_or_insert(Error::Worker {
-                    detail: "the envelope worker stopped".into(),
-                });
+                first_error.get_or_insert(worker_stopped());
             }
         }
     }
