@@ -20,6 +20,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark binary: failing loudly is right
 
+/// The allocator `cachet` itself uses (see `cachet::allocator`), so that the bench measures it.
+#[global_allocator]
+static ALLOCATOR: cachet::allocator::Allocator = cachet::allocator::Allocator;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,6 +72,7 @@ fn key_path(store: &Path) -> PathBuf {
 }
 
 fn main() {
+    cachet::allocator::configure();
     let (sub, a) = args();
     let get = |k: &str| a.get(k).cloned();
     let need = |k: &str| get(k).unwrap_or_else(|| panic!("--{k} is required"));

@@ -4,6 +4,7 @@
 //! `directory` and `records` are headless and never import `app` or `ui`; the
 //! command line, the tests and the TUI all drive them the same way.
 
+pub mod allocator;
 pub mod app;
 pub mod audit;
 pub mod card;

@@ -15,7 +15,12 @@ use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// mimalloc, configured to give freed memory back (see `cachet::allocator`).
+#[global_allocator]
+static ALLOCATOR: cachet::allocator::Allocator = cachet::allocator::Allocator;
+
 fn main() -> ExitCode {
+    cachet::allocator::configure();
     let cli = Cli::parse();
     let paths = Paths::resolve(cli.config.clone(), cli.profile_dir.clone());
     init_logging(&paths);

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use cachet::store::{Error, Profiles, StoreHandle};
+use cachet::store::{CheckpointAfter, Error, Profiles, StoreHandle};
 
 #[test]
 fn a_busy_store_gives_a_timeout_not_a_hang() {
@@ -72,10 +72,30 @@ fn a_checkpoint_after_large_writes_keeps_everything() {
     let h = StoreHandle::spawn(store).unwrap();
     h.call(|s| s.put_setting("small", &1)).unwrap().unwrap();
     assert!(
-        !h.call(|s| s.checkpoint()).unwrap().unwrap(),
+        !h.call(|s| s.checkpoint(CheckpointAfter::LargeWrites))
+            .unwrap()
+            .unwrap(),
         "a small session does not reopen"
     );
     let chunk = "x".repeat(1024 * 1024);
+    for i in 0..6 {
+        let c = chunk.clone();
+        h.call(move |s| s.put_setting(&format!("mid-{i}"), &c))
+            .unwrap()
+            .unwrap();
+    }
+    assert!(
+        !h.call(|s| s.checkpoint(CheckpointAfter::LargeWrites))
+            .unwrap()
+            .unwrap(),
+        "6 MB is not a large write"
+    );
+    assert!(
+        h.call(|s| s.checkpoint(CheckpointAfter::SyncEnd))
+            .unwrap()
+            .unwrap(),
+        "but enough to reopen at the end of a sync"
+    );
     for i in 0..40 {
         let c = chunk.clone();
         h.call(move |s| s.put_setting(&format!("big-{i}"), &c))
@@ -83,10 +103,17 @@ fn a_checkpoint_after_large_writes_keeps_everything() {
             .unwrap();
     }
     assert!(
-        h.call(|s| s.checkpoint()).unwrap().unwrap(),
+        h.call(|s| s.checkpoint(CheckpointAfter::LargeWrites))
+            .unwrap()
+            .unwrap(),
         "40 MB written"
     );
-    assert!(!h.call(|s| s.checkpoint()).unwrap().unwrap(), "once");
+    assert!(
+        !h.call(|s| s.checkpoint(CheckpointAfter::LargeWrites))
+            .unwrap()
+            .unwrap(),
+        "once"
+    );
     // still unlocked, still readable and writable
     assert_eq!(
         h.call(|s| s.setting::<i32>("small")).unwrap().unwrap(),

@@ -37,9 +37,27 @@ pub enum Durability {
     Lazy,
 }
 
-/// Bytes written in one session past which [`Store::checkpoint`] reopens
-/// the database (see there).
-const CHECKPOINT_AFTER_BYTES: u64 = 32 * 1024 * 1024;
+/// When [`Store::checkpoint`] reopens the database: once this many bytes
+/// were written since it was last opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointAfter {
+    /// 32 MB: during a long sync, so that sled's memory for what it wrote
+    /// stays bounded (at 100k messages, most of the sync's peak).
+    LargeWrites,
+    /// 4 MB: at the end of a sync, so that the next start replays almost
+    /// nothing (replaying is what made the first opening after a 100k sync
+    /// slow).
+    SyncEnd,
+}
+
+impl CheckpointAfter {
+    fn bytes(self) -> u64 {
+        match self {
+            CheckpointAfter::LargeWrites => 32 * 1024 * 1024,
+            CheckpointAfter::SyncEnd => 4 * 1024 * 1024,
+        }
+    }
+}
 
 /// An opened profile.
 pub struct Store {
@@ -81,16 +99,17 @@ impl Store {
         self.db.as_ref().ok_or(Error::Closed)
     }
 
-    /// After a session that wrote a lot (a first sync), reopens the
-    /// database so that its next opening is quick. sled replays, when it
-    /// opens, everything written since it last opened (that is when it
-    /// writes its snapshot): without this, the start after a 100k-message
-    /// sync spends most of its time replaying it. Returns whether it
-    /// reopened. Costs about what that replay costs, here, once, after the
-    /// writes, instead of at the next start; nothing is lost (everything is
-    /// flushed first) and the keys stay.
-    pub fn checkpoint(&mut self) -> Result<bool> {
-        if self.written.load(AtomicOrdering::Relaxed) < CHECKPOINT_AFTER_BYTES {
+    /// After writing a lot (a first sync), reopens the database, when at
+    /// least `after` bytes were written since it was opened. sled replays,
+    /// when it opens, everything written since it last opened (that is when
+    /// it writes its snapshot): without this, the start after a
+    /// 100k-message sync spends most of its time replaying it. And sled
+    /// keeps in memory much of what it wrote until it is closed: reopening
+    /// during a long sync gives that memory back. Returns whether it
+    /// reopened. Nothing is lost (everything is flushed first) and the keys
+    /// stay.
+    pub fn checkpoint(&mut self, after: CheckpointAfter) -> Result<bool> {
+        if self.written.load(AtomicOrdering::Relaxed) < after.bytes() {
             return Ok(false);
         }
         self.db()?.flush()?;

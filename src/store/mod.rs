@@ -31,7 +31,7 @@ pub mod xchacha;
 
 pub use cache::EnvelopePage;
 pub use card::{KeyUnwrapper, SoftwareUnwrapper, WRAP_SCHEME, WRAP_VERSION};
-pub use db::{Batch, Durability, Entry, FLUSH_EVERY_MS, Order, Store, TailRange};
+pub use db::{Batch, CheckpointAfter, Durability, Entry, FLUSH_EVERY_MS, Order, Store, TailRange};
 pub use error::Error;
 pub use handle::{Pending, StoreHandle};
 pub use layout::{FolderId, FolderRef, Tree};

@@ -29,7 +29,7 @@ use crate::mail::imap::sync::SyncPoint;
 use crate::mail::imap::types::{FetchedEnvelope, FlagUpdate, Flags};
 use crate::mail::mime::{Limits, parse_message};
 use crate::mail::search::IndexDocument;
-use crate::store::{Durability, FolderId, FolderRef, Pending, Store, StoreHandle};
+use crate::store::{CheckpointAfter, Durability, FolderId, FolderRef, Pending, Store, StoreHandle};
 
 use super::error::Error;
 use super::index::{
@@ -253,7 +253,7 @@ impl StoreSyncCache {
         let mut docs = std::mem::take(&mut mem.unindexed);
         // Ascending UIDs append to the posting lists instead of inserting.
         docs.sort_unstable_by_key(|d| d.uid);
-        let write = move |s: &Store| {
+        let write = move |s: &mut Store| {
             postings::index_documents(s, id, &docs)?;
             let mut b = s.batch()?;
             for (record, bytes) in &records.items {
@@ -266,7 +266,10 @@ impl StoreSyncCache {
             Ok(())
         };
         match completion {
-            Completion::Wait => self.call(write),
+            Completion::Wait => {
+                self.settle_writes()?;
+                self.store.call(write)?
+            }
             Completion::Pipelined => self.submit_write(write),
         }
     }
@@ -496,7 +499,8 @@ impl StoreSyncCache {
         if mem.ordered == 0 || total >= mem.ordered.saturating_mul(2) {
             self.persist(mem, OrdersToWrite::DateOnly, Completion::Pipelined)
         } else if mem.unindexed.len() >= MAX_UNINDEXED {
-            self.persist(mem, OrdersToWrite::None, Completion::Pipelined)
+            self.persist(mem, OrdersToWrite::None, Completion::Pipelined)?;
+            self.submit_checkpoint()
         } else {
             Ok(())
         }
@@ -554,7 +558,10 @@ impl StoreSyncCache {
         // The thread keys are only needed for the next rebuild: free them.
         mem.keys = None;
         // After a first sync, the next start opens without replaying it.
-        if self.store.call(Store::checkpoint)?? {
+        if self
+            .store
+            .call(|s| s.checkpoint(CheckpointAfter::SyncEnd))??
+        {
             tracing::info!(folder, "store reopened after a large sync");
         }
         Ok(())

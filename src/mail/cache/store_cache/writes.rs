@@ -5,7 +5,7 @@
 //! outcome, so a failed write is reported, and a failure makes the folder's
 //! in-memory state be reloaded from the store.
 
-use crate::store::Store;
+use crate::store::{CheckpointAfter, Store};
 
 use super::super::error::Error;
 use super::{MAX_WRITES_IN_FLIGHT, StoreSyncCache, lock};
@@ -31,7 +31,7 @@ impl StoreSyncCache {
     /// than [`MAX_WRITES_IN_FLIGHT`] are outstanding.
     pub(super) fn submit_write(
         &self,
-        f: impl FnOnce(&Store) -> Result<(), Error> + Send + 'static,
+        f: impl FnOnce(&mut Store) -> Result<(), Error> + Send + 'static,
     ) -> Result<(), Error> {
         let mut writes = lock(&self.writes)?;
         while writes.len() >= MAX_WRITES_IN_FLIGHT {
@@ -41,6 +41,19 @@ impl StoreSyncCache {
         }
         writes.push_back(self.store.submit(move |s| f(s))?);
         Ok(())
+    }
+
+    /// Queues [`Store::checkpoint`] after the writes sent so far: during a
+    /// long sync, the store is reopened each time enough was written, which
+    /// gives back the memory sled keeps for what it wrote (at 100k messages,
+    /// most of the sync's peak) and leaves little to replay at the next start.
+    pub(super) fn submit_checkpoint(&self) -> Result<(), Error> {
+        self.submit_write(|s| {
+            if s.checkpoint(CheckpointAfter::LargeWrites)? {
+                tracing::debug!("store reopened during a sync");
+            }
+            Ok(())
+        })
     }
 
     /// Waits for every outstanding write; the first failure is returned.
