@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::envelope::{Address, Envelope, MailDate};
 use crate::domain::mailbox::SortKey;
-use crate::mail::thread::{Conversations, Direction, SortKey as ThreadSort, ThreadOptions, forest};
+use crate::mail::thread::{
+    Conversations, Direction, SortKey as ThreadSort, ThreadOptions, Threadable, forest,
+};
 
 use super::error::Error;
 use super::summary::bits;
@@ -134,33 +136,66 @@ fn decode_rows(bytes: &[u8]) -> Result<Vec<(u32, u8)>, Error> {
         .collect())
 }
 
-/// What threading and sorting need of one message.
+/// What threading and sorting need of one message, compact: the keys of a
+/// whole folder are held while its orders are rebuilt (100k of them during
+/// a first sync). Message-IDs are kept as keyed 64-bit hashes (threading
+/// only compares them); sender and subject as they are sorted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ThreadKey {
     pub uid: u32,
-    pub id: Option<String>,
-    pub irt: Option<String>,
-    pub refs: Vec<String>,
-    pub sender: String,
-    pub subject: String,
-    pub date: Option<i64>,
-    pub size: u64,
+    id: Option<u64>,
+    irt: Option<u64>,
+    refs: Box<[u64]>,
+    sender: Box<str>,
+    subject: Box<str>,
+    date: Option<i64>,
+    size: u64,
+}
+
+/// The hash of a Message-ID, keyed at random once per process: an id chosen
+/// by a sender cannot be made to collide with another message's to slip into
+/// its thread (ids of one folder are only ever compared within one process).
+/// `None` for an empty id, as threading ignores those.
+fn id_hash(id: &str) -> Option<u64> {
+    use std::hash::BuildHasher;
+    static KEY: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    (!id.is_empty()).then(|| KEY.get_or_init(std::hash::RandomState::new).hash_one(id))
 }
 
 impl ThreadKey {
     pub fn of(env: &Envelope) -> ThreadKey {
+        ThreadKey::from_parts(
+            env.uid,
+            env.message_id.as_deref(),
+            env.in_reply_to.as_deref(),
+            &env.references,
+            env.sender().map_or("", Address::display_name),
+            &env.subject,
+            env.date,
+            env.size,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)] // the fields of an envelope a key keeps, by name at each call
+    fn from_parts(
+        uid: u32,
+        id: Option<&str>,
+        irt: Option<&str>,
+        refs: &[String],
+        sender: &str,
+        subject: &str,
+        date: Option<MailDate>,
+        size: u64,
+    ) -> ThreadKey {
         ThreadKey {
-            uid: env.uid,
-            id: env.message_id.clone(),
-            irt: env.in_reply_to.clone(),
-            refs: env.references.clone(),
-            sender: env
-                .sender()
-                .map(|a| a.display_name().to_string())
-                .unwrap_or_default(),
-            subject: env.subject.clone(),
-            date: env.date.map(|d| d.utc_seconds),
-            size: env.size,
+            uid,
+            id: id.and_then(id_hash),
+            irt: irt.and_then(id_hash),
+            refs: refs.iter().filter_map(|r| id_hash(r)).collect(),
+            sender: sender.into(),
+            subject: subject.into(),
+            date: date.map(|d| d.utc_seconds),
+            size,
         }
     }
 
@@ -187,40 +222,48 @@ impl ThreadKey {
             size: u64,
         }
         let s: Stored = serde_json::from_slice(json)?;
-        Ok(ThreadKey {
-            uid: s.uid,
-            id: s.message_id,
-            irt: s.in_reply_to,
-            refs: s.references,
-            sender: s
-                .from
-                .first()
-                .map(|a| a.display_name().to_string())
-                .unwrap_or_default(),
-            subject: s.subject,
-            date: s.date.map(|d| d.utc_seconds),
-            size: s.size,
-        })
+        Ok(ThreadKey::from_parts(
+            s.uid,
+            s.message_id.as_deref(),
+            s.in_reply_to.as_deref(),
+            &s.references,
+            s.from.first().map_or("", Address::display_name),
+            &s.subject,
+            s.date,
+            s.size,
+        ))
+    }
+}
+
+impl Threadable for ThreadKey {
+    type Id<'a> = u64;
+
+    fn message_id(&self) -> Option<u64> {
+        self.id
     }
 
-    fn into_envelope(self) -> Envelope {
-        Envelope {
-            uid: self.uid,
-            message_id: self.id,
-            in_reply_to: self.irt,
-            references: self.refs,
-            from: vec![Address {
-                name: Some(self.sender),
-                email: String::new(),
-            }],
-            date: self.date.map(|s| MailDate {
-                utc_seconds: s,
-                offset_minutes: 0,
-            }),
-            subject: self.subject,
-            size: self.size,
-            ..Envelope::default()
-        }
+    fn references(&self) -> impl Iterator<Item = u64> {
+        self.refs.iter().copied()
+    }
+
+    fn in_reply_to(&self) -> Option<u64> {
+        self.irt
+    }
+
+    fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    fn date(&self) -> Option<i64> {
+        self.date
+    }
+
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn sender_name(&self) -> &str {
+        &self.sender
     }
 }
 
@@ -252,7 +295,7 @@ fn orders_of(
     keys: impl IntoIterator<Item = ThreadKey>,
     which: &[(SortKey, bool)],
 ) -> Vec<(u8, Order)> {
-    let envelopes: Vec<Envelope> = keys.into_iter().map(ThreadKey::into_envelope).collect();
+    let keys: Vec<ThreadKey> = keys.into_iter().collect();
     // The threaded orders (threaded once) and the flat ones are computed on
     // two threads: at 100k messages each half is some 100 ms of the sync point.
     let half = |threaded: bool| -> Vec<(u8, Order)> {
@@ -264,7 +307,7 @@ fn orders_of(
         if wanted.is_empty() {
             return Vec::new();
         }
-        let conversations = Conversations::new(&envelopes, forest(&envelopes, threaded, false));
+        let conversations = Conversations::new(&keys, forest(&keys, threaded, false));
         wanted
             .into_iter()
             .map(|sort| {
@@ -275,9 +318,9 @@ fn orders_of(
                     subject_fallback: false,
                 };
                 let rows = conversations
-                    .depths(&envelopes, &options)
+                    .depths(&keys, &options)
                     .into_iter()
-                    .map(|(m, depth)| (envelopes[m].uid, u8::try_from(depth).unwrap_or(u8::MAX)))
+                    .map(|(m, depth)| (keys[m].uid, u8::try_from(depth).unwrap_or(u8::MAX)))
                     .collect();
                 (order_record(sort, threaded), Order { rows })
             })
@@ -315,17 +358,28 @@ mod tests {
     use super::*;
     use crate::mail::thread::build_threads;
 
-    fn key(uid: u32, id: &str, irt: Option<&str>, date: i64, sender: &str) -> ThreadKey {
-        ThreadKey {
+    fn envelope(uid: u32, id: &str, irt: Option<&str>, date: i64, sender: &str) -> Envelope {
+        Envelope {
             uid,
-            id: Some(id.into()),
-            irt: irt.map(Into::into),
-            refs: irt.map(|r| vec![r.to_string()]).unwrap_or_default(),
-            sender: sender.into(),
+            message_id: Some(id.into()),
+            in_reply_to: irt.map(Into::into),
+            references: irt.map(|r| vec![r.to_string()]).unwrap_or_default(),
+            from: vec![Address {
+                name: Some(sender.into()),
+                email: format!("{uid}@x.test"),
+            }],
             subject: format!("s{uid}"),
-            date: Some(date),
+            date: Some(MailDate {
+                utc_seconds: date,
+                offset_minutes: 0,
+            }),
             size: u64::from(uid) * 10,
+            ..Envelope::default()
         }
+    }
+
+    fn key(uid: u32, id: &str, irt: Option<&str>, date: i64, sender: &str) -> ThreadKey {
+        ThreadKey::of(&envelope(uid, id, irt, date, sender))
     }
 
     #[test]
@@ -355,22 +409,32 @@ mod tests {
     fn orders_from_one_forest_match_threading_each_time() {
         let mut rng = fastrand::Rng::with_seed(11);
         let names = ["Zoé", "Anne", "Marc", "Luc"];
-        let keys: Vec<ThreadKey> = (1..=300u32)
+        let envelopes: Vec<Envelope> = (1..=300u32)
             .map(|uid| {
                 let parent = (uid > 1 && rng.bool()).then(|| format!("m{}", rng.u32(1..uid + 20))); // some parents missing
-                let mut k = key(
+                let mut e = envelope(
                     uid,
                     &format!("m{uid}"),
                     parent.as_deref(),
                     i64::from(rng.u32(0..10_000)),
                     names[rng.usize(..names.len())],
                 );
-                k.subject = format!("sujet {}", rng.u32(0..30));
-                k
+                e.subject = format!("sujet {}", rng.u32(0..30));
+                if uid % 7 == 0 {
+                    // a longer chain of references, an empty one among them
+                    e.references = vec![
+                        format!("m{}", uid / 7),
+                        String::new(),
+                        format!("m{}", uid - 1),
+                    ];
+                }
+                e
             })
             .collect();
-        let envelopes: Vec<Envelope> = keys.iter().cloned().map(ThreadKey::into_envelope).collect();
-        for (record, order) in compute_orders(keys.clone()) {
+        // The orders from the compact keys (hashed ids) are the orders of
+        // threading the envelopes themselves (ids as text).
+        let keys: Vec<ThreadKey> = envelopes.iter().map(ThreadKey::of).collect();
+        for (record, order) in compute_orders(keys) {
             let (sort, threaded) = SORT_KEYS
                 .iter()
                 .flat_map(|s| [(*s, false), (*s, true)])

@@ -5,7 +5,7 @@
 
 use crate::domain::envelope::{Envelope, Flags as EnvFlags};
 use crate::mail::imap::types::{FetchedEnvelope, Flags};
-use crate::mail::mime::{Limits, parse_message};
+use crate::mail::mime::{Limits, envelope_from_header_block, parse_message};
 
 /// Bits of the flag byte kept per message in the folder index.
 pub mod bits {
@@ -92,12 +92,9 @@ pub fn flag_byte(env: &Envelope) -> u8 {
 /// The summary of a fetched envelope. Header fields that do not parse leave
 /// their field empty; the message is never dropped.
 pub fn summarise(fetched: &FetchedEnvelope) -> Envelope {
-    let mut raw = fetched.header.clone();
-    if !raw.ends_with(b"\r\n\r\n") && !raw.ends_with(b"\n\n") {
-        raw.extend_from_slice(b"\r\n");
-    }
-    let mut env = match parse_message(&raw, &Limits::default()) {
-        Ok(m) => m.envelope(fetched.uid),
+    let mut env = match envelope_from_header_block(fetched.uid, &fetched.header, &Limits::default())
+    {
+        Ok(env) => env,
         Err(_) => Envelope {
             uid: fetched.uid,
             ..Envelope::default()

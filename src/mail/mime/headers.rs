@@ -49,17 +49,20 @@ impl Headers {
             .map(|f| f.value.as_str())
     }
 
-    pub(crate) fn from_parser(headers: &[mail_parser::Header<'_>], raw: &[u8]) -> Headers {
+    pub(crate) fn from_parser(
+        headers: &[mail_parser::Header<'_>],
+        raw: &[u8],
+        keep: KeepFields,
+    ) -> Headers {
         let mut out = Headers::default();
         for header in headers {
             let raw_value = raw
                 .get(header.offset_start as usize..header.offset_end as usize)
                 .unwrap_or_default();
-            let value = display_value(header.value(), raw_value);
-            let name = header.name.as_str().to_string();
+            let value = || display_value(header.value(), raw_value);
             match &header.name {
                 HeaderName::Subject if out.subject.is_none() => {
-                    out.subject = Some(value.clone());
+                    out.subject = Some(value());
                 }
                 HeaderName::From if out.from.is_empty() => out.from = addresses(header.value()),
                 HeaderName::To => out.to.extend(addresses(header.value())),
@@ -79,7 +82,7 @@ impl Headers {
                 }
                 HeaderName::ReturnPath if out.return_path.is_none() => {
                     out.return_path = ids(header.value()).into_iter().next().or_else(|| {
-                        let v = value.trim().trim_matches(['<', '>']).to_string();
+                        let v = value().trim().trim_matches(['<', '>']).to_string();
                         (!v.is_empty()).then_some(v)
                     });
                 }
@@ -88,21 +91,40 @@ impl Headers {
                     if list.is_empty() {
                         list = parse_address_text(raw_value);
                     }
-                    if list.is_empty() && !value.trim().is_empty() {
+                    let shown = if list.is_empty() {
+                        value()
+                    } else {
+                        String::new()
+                    };
+                    if list.is_empty() && !shown.trim().is_empty() {
                         // Keep the request visible even when the address is malformed.
                         list.push(Address {
                             name: None,
-                            email: value.trim().to_string(),
+                            email: shown.trim().to_string(),
                         });
                     }
                     out.disposition_notification_to = list;
                 }
                 _ => {}
             }
-            out.fields.push(HeaderField { name, value });
+            if keep == KeepFields::All {
+                out.fields.push(HeaderField {
+                    name: header.name.as_str().to_string(),
+                    value: value(),
+                });
+            }
         }
         out
     }
+}
+
+/// Whether [`Headers::fields`] is filled: the reader shows every header; a
+/// summary made during a sync needs only the typed fields (the decoded
+/// display of every header was a good part of a 100k sync's parsing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeepFields {
+    All,
+    TypedOnly,
 }
 
 /// The value to show for a header: the decoded form for text, a readable

@@ -22,7 +22,7 @@ mod report;
 pub use error::Error;
 pub use headers::{HeaderField, Headers};
 pub use model::{AttachmentInfo, BlobId, ContentType, ParsedMessage, Part, PartBody, TextFormat};
-pub use parse::{envelope_from_bytes, parse_message};
+pub use parse::{envelope_from_bytes, envelope_from_header_block, parse_message};
 pub use receipt_request::ReceiptRequest;
 pub use report::{
     DeliveryReport, DispositionKind, DsnAction, DsnRecipient, MdnDisposition, ReadReport, Report,

@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use mail_parser::{Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
 use super::charset::decode_text;
-use super::headers::Headers;
+use super::headers::{Headers, KeepFields};
 use super::model::{BlobId, ContentType, ParsedMessage, Part, PartBody, TextFormat};
 use super::report::{Report, parse_dsn, parse_mdn};
 use super::{Error, Limits};
@@ -45,6 +45,57 @@ pub fn parse_message(raw: &[u8], limits: &Limits) -> Result<ParsedMessage, Error
 /// The envelope of a raw message (flags empty: they come from IMAP).
 pub fn envelope_from_bytes(uid: u32, raw: &[u8], limits: &Limits) -> Result<Envelope, Error> {
     Ok(parse_message(raw, limits)?.envelope(uid))
+}
+
+/// The envelope of a header block alone (the header fields a sync fetches):
+/// only the headers are parsed and only the fields an envelope needs are
+/// decoded. Flags, size and attachments are left for the caller, who has
+/// them from IMAP; a message is a report when its type says so.
+pub fn envelope_from_header_block(
+    uid: u32,
+    raw: &[u8],
+    limits: &Limits,
+) -> Result<Envelope, Error> {
+    if raw.len() > limits.max_header_bytes {
+        return Err(Error::HeadersTooLarge {
+            limit: limits.max_header_bytes,
+        });
+    }
+    let message = catch_unwind(AssertUnwindSafe(|| {
+        MessageParser::default().parse_headers(raw)
+    }))
+    .map_err(|_| Error::ParserFailed)?
+    .ok_or(Error::NotAMessage)?;
+    let Some(part) = message.parts.first() else {
+        return Err(Error::NotAMessage);
+    };
+    if part.headers.len() > limits.max_header_fields {
+        return Err(Error::TooManyHeaders {
+            limit: limits.max_header_fields,
+        });
+    }
+    let is_report = part.content_type().is_some_and(|t| {
+        t.ctype().eq_ignore_ascii_case("multipart")
+            && t.subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    let h = Headers::from_parser(&part.headers, raw, KeepFields::TypedOnly);
+    Ok(Envelope {
+        uid,
+        message_id: h.message_id,
+        in_reply_to: h.in_reply_to.into_iter().next(),
+        references: h.references,
+        from: h.from,
+        to: h.to,
+        cc: h.cc,
+        date: h.date,
+        subject: h.subject.unwrap_or_default(),
+        size: raw.len() as u64,
+        flags: Default::default(),
+        has_attachment: false,
+        receipt_requested: !h.disposition_notification_to.is_empty(),
+        is_report,
+    })
 }
 
 impl ParsedMessage {
@@ -85,7 +136,11 @@ impl Walker<'_> {
             return Ok(Headers::default());
         };
         self.check_header_block(part)?;
-        Ok(Headers::from_parser(&part.headers, message.raw_message()))
+        Ok(Headers::from_parser(
+            &part.headers,
+            message.raw_message(),
+            KeepFields::All,
+        ))
     }
 
     fn check_header_block(&self, part: &MessagePart<'_>) -> Result<(), Error> {

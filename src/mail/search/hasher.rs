@@ -11,6 +11,15 @@ use super::Field;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TermKey(pub [u8; 32]);
 
+impl TermKey {
+    /// The first eight bytes, as a number (a key is a keyed hash: these
+    /// bytes are uniformly spread).
+    pub fn prefix(&self) -> u64 {
+        let [a, b, c, d, e, f, g, h, ..] = self.0;
+        u64::from_be_bytes([a, b, c, d, e, f, g, h])
+    }
+}
+
 impl std::fmt::Debug for TermKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "TermKey({})", hex::encode(&self.0[..6]))

@@ -44,7 +44,10 @@ pub struct SearchIndex<H, S> {
     /// Keys of the terms already hashed while filing, by field tag + term:
     /// mail repeats its names, addresses and words, and a keyed hash costs
     /// far more than a lookup. In memory only, cleared past [`MEMO_TERMS`].
-    memo: HashMap<String, TermKey>,
+    /// foldhash: several times SipHash's speed on short words, seeded at
+    /// random per process (the words come from mail, so a fixed hash could
+    /// be flooded).
+    memo: HashMap<String, TermKey, foldhash::fast::RandomState>,
 }
 
 /// Most terms remembered by [`SearchIndex`] while filing.
@@ -59,7 +62,7 @@ impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
         SearchIndex {
             hasher,
             store,
-            memo: HashMap::new(),
+            memo: HashMap::default(),
         }
     }
 
@@ -120,7 +123,11 @@ impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
                 keys.push(self.filing_key(field, &pair, &mut scratch));
             }
         }
-        keys.sort_unstable();
+        // Keyed hashes: their first eight bytes order them as well as all
+        // 32 and compare in one instruction. Equal keys end up adjacent; two
+        // different keys sharing those bytes (odds 2^-64) could leave a
+        // duplicate, which filing the same UID twice tolerates.
+        keys.sort_unstable_by_key(|k| k.prefix());
         keys.dedup();
         for key in &keys {
             self.store

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::subject::{is_reply, normalize_subject};
-use crate::domain::envelope::Envelope;
+use super::threadable::Threadable;
 
 /// The forest: `roots` and `children` index into `message` (a container
 /// holds an envelope index or is a placeholder for a missing parent).
@@ -15,15 +15,16 @@ pub struct Forest {
     pub roots: Vec<usize>,
 }
 
-pub(crate) fn build(envelopes: &[Envelope], subject_fallback: bool) -> Forest {
+pub(crate) fn build<T: Threadable>(envelopes: &[T], subject_fallback: bool) -> Forest {
     let mut message: Vec<Option<usize>> = Vec::with_capacity(envelopes.len());
     let mut parent: Vec<Option<usize>> = Vec::with_capacity(envelopes.len());
-    let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(envelopes.len());
+    let mut by_id: HashMap<T::Id<'_>, usize> = HashMap::with_capacity(envelopes.len());
+    let mut refs = Vec::new();
 
     for (i, env) in envelopes.iter().enumerate() {
         // The message's own container; a duplicate or missing id gets a
         // fresh one so no message is lost.
-        let own = match env.message_id.as_deref().filter(|id| !id.is_empty()) {
+        let own = match env.message_id() {
             Some(id) => {
                 let c = container(id, &mut by_id, &mut message, &mut parent);
                 if message[c].is_none() {
@@ -41,19 +42,15 @@ pub(crate) fn build(envelopes: &[Envelope], subject_fallback: bool) -> Forest {
                 message.len() - 1
             }
         };
-        let mut refs: Vec<&str> = env
-            .references
-            .iter()
-            .map(String::as_str)
-            .filter(|r| !r.is_empty())
-            .collect();
-        if let Some(irt) = env.in_reply_to.as_deref().filter(|r| !r.is_empty())
+        refs.clear();
+        refs.extend(env.references());
+        if let Some(irt) = env.in_reply_to()
             && refs.last() != Some(&irt)
         {
             refs.push(irt);
         }
         let mut previous: Option<usize> = None;
-        for r in refs {
+        for &r in &refs {
             let c = container(r, &mut by_id, &mut message, &mut parent);
             if let Some(p) = previous
                 && p != c
@@ -77,9 +74,9 @@ pub(crate) fn build(envelopes: &[Envelope], subject_fallback: bool) -> Forest {
 }
 
 /// The container of a Message-ID, created as a placeholder on first sight.
-fn container<'a>(
-    id: &'a str,
-    by_id: &mut HashMap<&'a str, usize>,
+fn container<I: Eq + std::hash::Hash>(
+    id: I,
+    by_id: &mut HashMap<I, usize>,
     message: &mut Vec<Option<usize>>,
     parent: &mut Vec<Option<usize>>,
 ) -> usize {
@@ -182,7 +179,7 @@ fn prune(message: &[Option<usize>], parent: &[Option<usize>]) -> Forest {
 
 /// JWZ step 5, simplified: a root whose subject is a reply joins the root
 /// thread with the same normalised subject.
-fn group_by_subject(forest: &mut Forest, envelopes: &[Envelope]) {
+fn group_by_subject<T: Threadable>(forest: &mut Forest, envelopes: &[T]) {
     let subject_of = |forest: &Forest, c: usize| -> Option<usize> {
         forest.message[c].or_else(|| {
             forest
@@ -198,11 +195,11 @@ fn group_by_subject(forest: &mut Forest, envelopes: &[Envelope]) {
     // Non-replies claim their subject first, so replies attach to the original.
     let (originals, replies): (Vec<usize>, Vec<usize>) = roots
         .into_iter()
-        .partition(|&r| subject_of(forest, r).is_none_or(|m| !is_reply(&envelopes[m].subject)));
+        .partition(|&r| subject_of(forest, r).is_none_or(|m| !is_reply(envelopes[m].subject())));
     for r in originals {
         kept.push(r);
         if let Some(m) = subject_of(forest, r) {
-            let key = normalize_subject(&envelopes[m].subject);
+            let key = normalize_subject(envelopes[m].subject());
             if !key.is_empty() {
                 table.entry(key).or_insert(r);
             }
@@ -210,7 +207,7 @@ fn group_by_subject(forest: &mut Forest, envelopes: &[Envelope]) {
     }
     for r in replies {
         let key = subject_of(forest, r)
-            .map(|m| normalize_subject(&envelopes[m].subject))
+            .map(|m| normalize_subject(envelopes[m].subject()))
             .unwrap_or_default();
         match table.get(&key) {
             Some(&host) if !key.is_empty() => forest.children[host].push(r),

@@ -12,6 +12,7 @@
 mod jwz;
 mod order;
 mod subject;
+mod threadable;
 
 pub use jwz::Forest;
 pub use order::{
@@ -19,3 +20,4 @@ pub use order::{
     order_forest,
 };
 pub use subject::{is_reply, normalize_subject};
+pub use threadable::Threadable;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::jwz::{Forest, build};
 use super::subject::normalize_subject;
-use crate::domain::envelope::Envelope;
+use super::threadable::Threadable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -68,7 +68,7 @@ pub struct ThreadView {
 /// Deeper levels are drawn as `…` so a 100k-long reply chain stays linear.
 const MAX_DRAWN_LEVELS: usize = 16;
 
-pub fn build_threads(envelopes: &[Envelope], options: &ThreadOptions) -> ThreadView {
+pub fn build_threads<T: Threadable>(envelopes: &[T], options: &ThreadOptions) -> ThreadView {
     order_forest(
         envelopes,
         forest(envelopes, options.threaded, options.subject_fallback),
@@ -78,7 +78,7 @@ pub fn build_threads(envelopes: &[Envelope], options: &ThreadOptions) -> ThreadV
 
 /// The threads of `envelopes` (each its own root when not `threaded`), to
 /// order once per sort key with [`order_forest`] instead of threading again.
-pub fn forest(envelopes: &[Envelope], threaded: bool, subject_fallback: bool) -> Forest {
+pub fn forest<T: Threadable>(envelopes: &[T], threaded: bool, subject_fallback: bool) -> Forest {
     if threaded {
         build(envelopes, subject_fallback)
     } else {
@@ -92,7 +92,11 @@ pub fn forest(envelopes: &[Envelope], threaded: bool, subject_fallback: bool) ->
 
 /// The display order of a forest built by [`forest`] from the same
 /// envelopes (`options.threaded` and `subject_fallback` are the forest's).
-pub fn order_forest(envelopes: &[Envelope], forest: Forest, options: &ThreadOptions) -> ThreadView {
+pub fn order_forest<T: Threadable>(
+    envelopes: &[T],
+    forest: Forest,
+    options: &ThreadOptions,
+) -> ThreadView {
     let threads = Conversations::new(envelopes, forest);
     let roots = threads.sorted_roots(envelopes, options);
     let mut rows = Vec::with_capacity(envelopes.len());
@@ -142,7 +146,7 @@ pub struct Conversations {
 }
 
 impl Conversations {
-    pub fn new(envelopes: &[Envelope], forest: Forest) -> Conversations {
+    pub fn new<T: Threadable>(envelopes: &[T], forest: Forest) -> Conversations {
         let Forest {
             message,
             mut children,
@@ -150,8 +154,8 @@ impl Conversations {
         } = forest;
         let date = |c: usize| {
             message[c]
-                .and_then(|m| envelopes[m].date)
-                .map_or(i64::MIN, |d| d.utc_seconds)
+                .and_then(|m| envelopes[m].date())
+                .unwrap_or(i64::MIN)
         };
         // Latest date per container, children before parents.
         let mut latest: Vec<i64> = (0..message.len()).map(date).collect();
@@ -183,7 +187,11 @@ impl Conversations {
 
     /// Messages (indexes into the envelopes) in display order with their
     /// depth; placeholders are left out but still count as a level.
-    pub fn depths(&self, envelopes: &[Envelope], options: &ThreadOptions) -> Vec<(usize, u32)> {
+    pub fn depths<T: Threadable>(
+        &self,
+        envelopes: &[T],
+        options: &ThreadOptions,
+    ) -> Vec<(usize, u32)> {
         let roots = self.sorted_roots(envelopes, options);
         let mut out = Vec::with_capacity(envelopes.len());
         self.walk(&roots, |c, depth, _, _| {
@@ -202,20 +210,19 @@ impl Conversations {
 
     /// The thread roots, sorted by the chosen key; ties go to the most
     /// recent thread, then to the first message.
-    fn sorted_roots(&self, envelopes: &[Envelope], options: &ThreadOptions) -> Vec<usize> {
+    fn sorted_roots<T: Threadable>(&self, envelopes: &[T], options: &ThreadOptions) -> Vec<usize> {
         let envelope = |r: usize| self.representative(r).map(|m| &envelopes[m]);
         // Texts are ranked once (equal senders are many): the sort then
         // compares integers, not strings.
         let text_rank: Vec<u32> = match options.sort {
             SortKey::Sender => ranks(self.roots.iter().map(|&r| {
                 envelope(r)
-                    .and_then(Envelope::sender)
-                    .map(|a| a.display_name().to_lowercase())
+                    .map(|e| e.sender_name().to_lowercase())
                     .unwrap_or_default()
             })),
             SortKey::Subject => ranks(self.roots.iter().map(|&r| {
                 envelope(r)
-                    .map(|e| normalize_subject(&e.subject))
+                    .map(|e| normalize_subject(e.subject()))
                     .unwrap_or_default()
             })),
             SortKey::Date | SortKey::Size => vec![0; self.roots.len()],
@@ -226,7 +233,7 @@ impl Conversations {
             .zip(&text_rank)
             .map(|(&r, &rank)| {
                 let size = match options.sort {
-                    SortKey::Size => envelope(r).map_or(0, |e| e.size),
+                    SortKey::Size => envelope(r).map_or(0, |e| e.size()),
                     _ => 0,
                 };
                 (rank, size, self.latest[r], self.representative(r), r)

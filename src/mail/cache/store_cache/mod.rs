@@ -489,6 +489,9 @@ impl StoreSyncCache {
             b.commit(Durability::Lazy)?;
             Ok(())
         })?;
+        // Once enough is written, the store is reopened behind this batch
+        // (sled's memory for what it wrote is given back).
+        self.submit_checkpoint()?;
         // `BASE`, the orders and the header index are written after the first
         // batch, then each time the folder has doubled (the list shows early,
         // the total rewrite work stays linear), or when enough headers wait
@@ -499,8 +502,7 @@ impl StoreSyncCache {
         if mem.ordered == 0 || total >= mem.ordered.saturating_mul(2) {
             self.persist(mem, OrdersToWrite::DateOnly, Completion::Pipelined)
         } else if mem.unindexed.len() >= MAX_UNINDEXED {
-            self.persist(mem, OrdersToWrite::None, Completion::Pipelined)?;
-            self.submit_checkpoint()
+            self.persist(mem, OrdersToWrite::None, Completion::Pipelined)
         } else {
             Ok(())
         }
