@@ -14,7 +14,7 @@
 //! the data are the bench's generated messages, not health data.
 //!
 //! Usage: `mail_cache sync --store DIR --host H --port P --ca PEM --user U
-//! --password-env VAR [--folder F] [--batch N] [--index-headers no]` and `mail_cache open --store DIR
+//! --password-env VAR [--folder F] [--batch N] [--max-fetch N] [--index-headers no]` and `mail_cache open --store DIR
 //! [--folder F] [--rows N] [--pages N]`. Without arguments (plain `cargo bench`) it prints
 //! this usage and exits: it needs the server `scripts/bench-mail.sh` starts.
 
@@ -41,7 +41,7 @@ const HOLDER: &str = "810100000017";
 fn usage() {
     eprintln!(
         "mail_cache sync --store DIR --host H --port P --ca PEM --user U --password-env VAR \
-         [--folder F] [--batch N] [--index-headers no]\nmail_cache open --store DIR [--folder F] [--rows N] [--pages N]\n\
+         [--folder F] [--batch N] [--max-fetch N] [--index-headers no]\nmail_cache open --store DIR [--folder F] [--rows N] [--pages N]\n\
          (run by scripts/bench-mail.sh, which starts the server)"
     );
 }
@@ -86,6 +86,7 @@ fn main() {
             &need("password-env"),
             &get("folder").unwrap_or_else(|| "INBOX".into()),
             get("batch").map_or(200, |b| b.parse().unwrap()),
+            get("max-fetch").map(|b| b.parse().unwrap()),
             get("index-headers").is_none_or(|v| v != "no"),
         ),
         "open" => open(
@@ -108,6 +109,7 @@ fn sync(
     password_env: &str,
     folder: &str,
     batch: usize,
+    max_fetch: Option<usize>,
     index_headers: bool,
 ) {
     // Setting up the profile (RSA key generation) is not part of a sync. A
@@ -152,6 +154,7 @@ fn sync(
     let options = ColdSyncOptions {
         sync: SyncOptions {
             batch_size: batch,
+            max_fetch: max_fetch.unwrap_or(SyncOptions::default().max_fetch),
             ..SyncOptions::default()
         },
         cache: cachet::mail::cache::CacheOptions { index_headers },
