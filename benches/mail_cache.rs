@@ -155,7 +155,6 @@ fn sync(
         sync: SyncOptions {
             batch_size: batch,
             max_fetch: max_fetch.unwrap_or(SyncOptions::default().max_fetch),
-            ..SyncOptions::default()
         },
         cache: cachet::mail::cache::CacheOptions { index_headers },
     };

@@ -162,41 +162,46 @@ fn id_hash(id: &str) -> Option<u64> {
     (!id.is_empty()).then(|| KEY.get_or_init(std::hash::RandomState::new).hash_one(id))
 }
 
+/// The fields of a message a [`ThreadKey`] is made from, borrowed from an
+/// envelope or from a stored summary.
+struct KeyFields<'a> {
+    uid: u32,
+    message_id: Option<&'a str>,
+    in_reply_to: Option<&'a str>,
+    references: &'a [String],
+    sender: &'a str,
+    subject: &'a str,
+    date: Option<MailDate>,
+    size: u64,
+}
+
+impl From<KeyFields<'_>> for ThreadKey {
+    fn from(f: KeyFields<'_>) -> ThreadKey {
+        ThreadKey {
+            uid: f.uid,
+            id: f.message_id.and_then(id_hash),
+            irt: f.in_reply_to.and_then(id_hash),
+            refs: f.references.iter().filter_map(|r| id_hash(r)).collect(),
+            sender: f.sender.into(),
+            subject: f.subject.into(),
+            date: f.date.map(|d| d.utc_seconds),
+            size: f.size,
+        }
+    }
+}
+
 impl ThreadKey {
     pub fn of(env: &Envelope) -> ThreadKey {
-        ThreadKey::from_parts(
-            env.uid,
-            env.message_id.as_deref(),
-            env.in_reply_to.as_deref(),
-            &env.references,
-            env.sender().map_or("", Address::display_name),
-            &env.subject,
-            env.date,
-            env.size,
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)] // the fields of an envelope a key keeps, by name at each call
-    fn from_parts(
-        uid: u32,
-        id: Option<&str>,
-        irt: Option<&str>,
-        refs: &[String],
-        sender: &str,
-        subject: &str,
-        date: Option<MailDate>,
-        size: u64,
-    ) -> ThreadKey {
-        ThreadKey {
-            uid,
-            id: id.and_then(id_hash),
-            irt: irt.and_then(id_hash),
-            refs: refs.iter().filter_map(|r| id_hash(r)).collect(),
-            sender: sender.into(),
-            subject: subject.into(),
-            date: date.map(|d| d.utc_seconds),
-            size,
-        }
+        ThreadKey::from(KeyFields {
+            uid: env.uid,
+            message_id: env.message_id.as_deref(),
+            in_reply_to: env.in_reply_to.as_deref(),
+            references: &env.references,
+            sender: env.sender().map_or("", Address::display_name),
+            subject: &env.subject,
+            date: env.date,
+            size: env.size,
+        })
     }
 
     /// The key of a stored summary (its JSON), decoding only what the key
@@ -222,16 +227,16 @@ impl ThreadKey {
             size: u64,
         }
         let s: Stored = serde_json::from_slice(json)?;
-        Ok(ThreadKey::from_parts(
-            s.uid,
-            s.message_id.as_deref(),
-            s.in_reply_to.as_deref(),
-            &s.references,
-            s.from.first().map_or("", Address::display_name),
-            &s.subject,
-            s.date,
-            s.size,
-        ))
+        Ok(ThreadKey::from(KeyFields {
+            uid: s.uid,
+            message_id: s.message_id.as_deref(),
+            in_reply_to: s.in_reply_to.as_deref(),
+            references: &s.references,
+            sender: s.from.first().map_or("", Address::display_name),
+            subject: &s.subject,
+            date: s.date,
+            size: s.size,
+        }))
     }
 }
 
