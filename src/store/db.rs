@@ -49,6 +49,8 @@ pub enum CheckpointAfter {
     /// nothing (replaying is what made the first opening after a 100k sync
     /// slow).
     SyncEnd,
+    /// As soon as anything was written (tests reopen between writes with it).
+    AnyWrite,
 }
 
 impl CheckpointAfter {
@@ -56,6 +58,7 @@ impl CheckpointAfter {
         match self {
             CheckpointAfter::LargeWrites => 16 * 1024 * 1024,
             CheckpointAfter::SyncEnd => 4 * 1024 * 1024,
+            CheckpointAfter::AnyWrite => 1,
         }
     }
 }

@@ -211,6 +211,73 @@ mod tests {
         assert!(cache.set_sync_point("INBOX", point).is_err());
     }
 
+    /// The store reopened between pipelined batches (as a long sync does
+    /// every 16 MB) loses nothing: every envelope, the orders and the sync
+    /// point are there for a cache that reads the store afresh.
+    #[test]
+    fn reopening_the_store_between_batches_loses_nothing() {
+        use crate::domain::mailbox::SortKey;
+        use crate::mail::cache::index::{Order, order_record};
+        use crate::mail::cache::pages;
+        use crate::store::{CheckpointAfter, Pending};
+        let (_dir, _card, store) = profile("reopen");
+        let handle = StoreHandle::spawn(store).unwrap();
+        let mut cache = StoreSyncCache::new(handle.clone(), "acct", CacheOptions::default());
+        cache.reset_folder("INBOX", 7).unwrap();
+        let mut reopenings = Vec::new();
+        for first in (1u32..=1000).step_by(200) {
+            let batch: Vec<FetchedEnvelope> = (first..first + 200).map(fetched).collect();
+            cache.apply_new("INBOX", &batch).unwrap();
+            // the batch handed to the store (its writes may still be queued
+            // there): the reopening comes behind them
+            cache.folder_state("INBOX").unwrap();
+            reopenings.push(
+                handle
+                    .submit(|s| s.checkpoint(CheckpointAfter::AnyWrite))
+                    .unwrap(),
+            );
+        }
+        cache
+            .set_sync_point(
+                "INBOX",
+                SyncPoint {
+                    uid_next: Some(1001),
+                    highest_modseq: None,
+                },
+            )
+            .unwrap();
+        let reopened = reopenings
+            .into_iter()
+            .map(Pending::wait)
+            .filter(|r| matches!(r, Ok(Ok(true))))
+            .count();
+        assert_eq!(reopened, 5, "reopened behind each batch");
+
+        let fresh = StoreSyncCache::new(handle.clone(), "acct", CacheOptions::default());
+        let state = fresh.folder_state("INBOX").unwrap().unwrap();
+        assert_eq!(state.known.len(), 1000);
+        assert_eq!(state.uid_next, Some(1001));
+        let (summaries, order) = handle
+            .call(|s| {
+                let id = s
+                    .folder_id(crate::store::FolderRef {
+                        account: "acct",
+                        folder: "INBOX",
+                    })
+                    .unwrap();
+                let uids: Vec<u32> = (1..=1000).collect();
+                (
+                    pages::read_summaries(s, id, &uids).unwrap(),
+                    s.folder_record(id, order_record(SortKey::Date, true))
+                        .unwrap(),
+                )
+            })
+            .unwrap();
+        assert_eq!(summaries.len(), 1000);
+        assert_eq!(summaries[499].subject, "message 500");
+        assert_eq!(Order::decode(&order.unwrap()).unwrap().rows.len(), 1000);
+    }
+
     /// The thread keys earlier versions stored (record 10) are removed with
     /// the next full orders, which are computed from the summary pages.
     #[test]
