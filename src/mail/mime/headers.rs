@@ -59,7 +59,13 @@ impl Headers {
             let raw_value = raw
                 .get(header.offset_start as usize..header.offset_end as usize)
                 .unwrap_or_default();
-            let value = || display_value(header.value(), raw_value);
+            // Decoded at most once, and only when something reads it.
+            let shown = std::cell::OnceCell::new();
+            let value = || {
+                shown
+                    .get_or_init(|| display_value(header.value(), raw_value))
+                    .clone()
+            };
             match &header.name {
                 HeaderName::Subject if out.subject.is_none() => {
                     out.subject = Some(value());
@@ -110,7 +116,9 @@ impl Headers {
             if keep == KeepFields::All {
                 out.fields.push(HeaderField {
                     name: header.name.as_str().to_string(),
-                    value: value(),
+                    value: shown
+                        .into_inner()
+                        .unwrap_or_else(|| display_value(header.value(), raw_value)),
                 });
             }
         }

@@ -79,8 +79,17 @@ pub fn envelope_from_header_block(
             && t.subtype()
                 .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
-    let h = Headers::from_parser(&part.headers, raw, KeepFields::TypedOnly);
+    let headers = Headers::from_parser(&part.headers, raw, KeepFields::TypedOnly);
     Ok(Envelope {
+        is_report,
+        ..envelope_of(uid, headers, raw.len())
+    })
+}
+
+/// The envelope of decoded headers; `flags`, attachments and report are
+/// left for the caller.
+fn envelope_of(uid: u32, h: Headers, size: usize) -> Envelope {
+    Envelope {
         uid,
         message_id: h.message_id,
         in_reply_to: h.in_reply_to.into_iter().next(),
@@ -90,36 +99,24 @@ pub fn envelope_from_header_block(
         cc: h.cc,
         date: h.date,
         subject: h.subject.unwrap_or_default(),
-        size: raw.len() as u64,
+        size: size as u64,
         flags: Default::default(),
         has_attachment: false,
         receipt_requested: !h.disposition_notification_to.is_empty(),
-        is_report,
-    })
+        is_report: false,
+    }
 }
 
 impl ParsedMessage {
     /// The envelope of this message; `flags` are left empty for the caller.
     pub fn envelope(&self, uid: u32) -> Envelope {
-        let h = &self.headers;
         Envelope {
-            uid,
-            message_id: h.message_id.clone(),
-            in_reply_to: h.in_reply_to.first().cloned(),
-            references: h.references.clone(),
-            from: h.from.clone(),
-            to: h.to.clone(),
-            cc: h.cc.clone(),
-            date: h.date,
-            subject: h.subject.clone().unwrap_or_default(),
-            size: self.raw_size as u64,
-            flags: Default::default(),
             has_attachment: self
                 .attachments()
                 .iter()
                 .any(|a| a.filename.is_some() || !a.content_type.starts_with("image/")),
-            receipt_requested: !h.disposition_notification_to.is_empty(),
             is_report: self.is_report(),
+            ..envelope_of(uid, self.headers.clone(), self.raw_size)
         }
     }
 }
