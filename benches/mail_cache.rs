@@ -177,13 +177,20 @@ fn sync(
             },
         ))
         .unwrap();
+    let (report, cache) = report;
     let sync_s = t0.elapsed().as_secs_f64();
+    let vmhwm_sync_kb = vm_kb("VmHWM");
+    // The headers' search filing, which goes on after the sync point.
+    cache.wait_for_search_index().unwrap();
+    let indexed_s = t0.elapsed().as_secs_f64();
+    drop(cache);
     // What is on disk once the sync has returned: sled's last write-back.
     handle.call(|s| s.flush()).unwrap().unwrap();
     let flushed_s = t0.elapsed().as_secs_f64();
     println!(
         "{{\"mode\": \"{}\", \"sync_s\": {sync_s:.4}, \"first_batch_s\": {:.4}, \
-         \"flushed_s\": {flushed_s:.4}, \"messages\": {}, \"vmhwm_kb\": {}, \"vmrss_kb\": {}}}",
+         \"indexed_s\": {indexed_s:.4}, \"flushed_s\": {flushed_s:.4}, \"messages\": {}, \
+         \"vmhwm_sync_kb\": {vmhwm_sync_kb}, \"vmhwm_kb\": {}, \"vmrss_kb\": {}}}",
         if warm { "warm" } else { "cold" },
         first_batch.unwrap_or(0.0),
         report.new,

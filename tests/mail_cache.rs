@@ -769,3 +769,116 @@ fn a_message_deleted_before_its_headers_are_filed_stays_unfindable() {
     assert_eq!(listed.len(), 5);
     assert!(!listed.contains(&9));
 }
+
+fn fetched_from(
+    uid: u32,
+    from: &str,
+    to: &str,
+    subject: &str,
+    date: &str,
+) -> cachet::mail::imap::types::FetchedEnvelope {
+    cachet::mail::imap::types::FetchedEnvelope {
+        header: format!(
+            "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{uid}@x>\r\n"
+        )
+        .into_bytes(),
+        ..fetched(uid, subject)
+    }
+}
+
+/// Right after a sync the headers are not filed yet: a search reads them
+/// and finds what the index finds once the background filing is done.
+#[test]
+fn a_search_finds_the_same_messages_before_and_after_the_background_filing() {
+    use cachet::mail::imap::sync::{SyncCache, SyncPoint};
+    let (_dir, store) = new_store();
+    let point = SyncPoint {
+        uid_next: Some(301),
+        highest_modseq: None,
+    };
+    let batch: Vec<_> = (1..=300)
+        .map(|uid| match uid % 3 {
+            0 => fetched_from(
+                uid,
+                "Dr Xavier Quenelle <xq@example.test>",
+                "bob@example.test",
+                &format!("Compte rendu scintigraphie {uid}"),
+                "Tue, 03 Nov 2026 09:00:00 +0100",
+            ),
+            1 => fetched_from(
+                uid,
+                "Labo Biolam <labo@example.test>",
+                "Dr Wanda Prunelle <wp@example.test>",
+                "Résultats hémogramme",
+                "Thu, 05 Nov 2026 09:00:00 +0100",
+            ),
+            _ => fetched_from(
+                uid,
+                "Secrétariat <sec@example.test>",
+                "bob@example.test",
+                "Rendez-vous de contrôle",
+                "Fri, 06 Nov 2026 09:00:00 +0100",
+            ),
+        })
+        .collect();
+    let unfiled_cache = StoreSyncCache::new(
+        store.clone(),
+        ACCOUNT,
+        CacheOptions {
+            index_headers: false,
+        },
+    );
+    let mut cache = unfiled_cache.clone();
+    cache.reset_folder("INBOX", 7).unwrap();
+    cache.apply_new("INBOX", &batch).unwrap();
+    cache.apply_local_removal("INBOX", &[3]).unwrap();
+    cache.set_sync_point("INBOX", point).unwrap();
+    let unindexed = || {
+        store
+            .call(|s| reader::unindexed(s, ACCOUNT, "INBOX"))
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(unindexed(), 299);
+
+    let queries = [
+        "from:quenelle",
+        "to:prunelle",
+        "subject:hemogramme",
+        "\"compte rendu\"",
+        "date:2026-11-05",
+        "from:example -subject:scintigraphie",
+        "-from:labo -from:quenelle",
+        "subject:\"scintigraphie 30\"",
+        "zygomatique",
+    ];
+    let search = |q: &str| {
+        let query = parse_query(q).unwrap();
+        store
+            .call(move |s| reader::search(s, ACCOUNT, "INBOX", &query))
+            .unwrap()
+            .unwrap()
+    };
+    let read: Vec<Vec<u32>> = queries.iter().map(|q| search(q)).collect();
+    let thirds = |r: u32| -> Vec<u32> { (1..=300).filter(|u| u % 3 == r && *u != 3).collect() };
+    assert_eq!(read[0], thirds(0));
+    assert_eq!(read[1], thirds(1));
+    assert_eq!(read[2], thirds(1));
+    assert_eq!(read[3], thirds(0));
+    assert_eq!(read[4], thirds(1));
+    let mut not_scintigraphy = [thirds(1), thirds(2)].concat();
+    not_scintigraphy.sort_unstable();
+    assert_eq!(read[5], not_scintigraphy);
+    assert_eq!(read[6], thirds(2));
+    assert_eq!(read[7], vec![30]);
+    assert!(read[8].is_empty());
+
+    // the next sync point of a cache that files headers files them all
+    drop(unfiled_cache);
+    let mut filing = StoreSyncCache::new(store.clone(), ACCOUNT, CacheOptions::default());
+    filing.set_sync_point("INBOX", point).unwrap();
+    filing.wait_for_search_index().unwrap();
+    assert_eq!(unindexed(), 0);
+    let indexed: Vec<Vec<u32>> = queries.iter().map(|q| search(q)).collect();
+    assert_eq!(indexed, read);
+}

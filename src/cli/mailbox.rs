@@ -387,6 +387,11 @@ async fn sync_account(
             Some(e) = events.recv() => if !quiet { report_event(&e) },
         }
     };
+    // The mailbox is complete; a search after this command finds the new
+    // messages through the index rather than by reading them.
+    if let Err(e) = service.search_index_filed().await {
+        tracing::warn!(error = %e, "the search index is not complete");
+    }
     service.shutdown().await;
     while let Ok(e) = events.try_recv() {
         if !quiet {

@@ -389,6 +389,17 @@ impl AccountSync {
         .await
     }
 
+    /// Waits until the headers synced so far are filed in the search index
+    /// (which goes on in the background after each sync point).
+    pub async fn search_index_filed(&self) -> Result<(), Error> {
+        let cache = self.cache.clone();
+        tokio::task::spawn_blocking(move || cache.wait_for_search_index())
+            .await
+            .map_err(|e| Error::Worker {
+                detail: e.to_string(),
+            })?
+    }
+
     /// Logs out and stops the session.
     pub async fn shutdown(&self) {
         self.handle.shutdown().await;
@@ -404,6 +415,8 @@ pub struct ColdSyncOptions {
 
 /// A first ("cold") sync of one folder into the store, on its own
 /// connection, without the session machinery: the benchmark's entry point.
+/// The cache is returned with its search filing under way (see
+/// [`StoreSyncCache::wait_for_search_index`]); dropping it stops the filing.
 pub async fn cold_sync_folder(
     store: StoreHandle,
     account_name: &str,
@@ -412,10 +425,10 @@ pub async fn cold_sync_folder(
     folder: &str,
     options: ColdSyncOptions,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
-) -> Result<SyncReport, Error> {
+) -> Result<(SyncReport, StoreSyncCache), Error> {
     let mut conn = connect(account, tls).await?;
     let mut cache = StoreSyncCache::new(store, account_name, options.cache);
     let report = sync_folder(&mut conn, &mut cache, folder, options.sync, progress).await;
     conn.logout().await;
-    Ok(report?)
+    Ok((report?, cache))
 }

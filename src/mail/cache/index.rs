@@ -92,6 +92,13 @@ impl Base {
         })
     }
 
+    /// The UIDs of an encoded `BASE`, ascending, without building the map.
+    pub fn decode_uids(bytes: &[u8]) -> Result<Vec<u32>, Error> {
+        let mut uids: Vec<u32> = decode_rows(bytes)?.into_iter().map(|(u, _)| u).collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
     pub fn unread(&self) -> usize {
         self.flags.values().filter(|b| *b & bits::SEEN == 0).count()
     }

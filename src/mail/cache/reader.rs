@@ -11,7 +11,7 @@ use crate::domain::envelope::Envelope;
 use crate::domain::mailbox::SortKey;
 use crate::mail::imap::types::Folder;
 use crate::mail::search::Query;
-use crate::store::{FolderRef, Store};
+use crate::store::{FolderId, FolderRef, Store};
 
 use super::error::Error;
 use super::index::{Base, FolderMeta, Order, RECORD_BASE, RECORD_META, order_record};
@@ -143,7 +143,22 @@ pub fn cached_body(
 /// UIDs of a cached folder matching a local search query, ascending.
 pub fn search(store: &Store, account: &str, name: &str, query: &Query) -> Result<Vec<u32>, Error> {
     let id = store.folder_id(folder(account, name))?;
-    postings::search(store, id, query)
+    postings::search(store, id, &listed_uids(store, id)?, query)
+}
+
+/// How many cached messages of a folder the search index has not filed yet
+/// (a search reads them instead; see `postings::search`).
+pub fn unindexed(store: &Store, account: &str, name: &str) -> Result<usize, Error> {
+    let id = store.folder_id(folder(account, name))?;
+    Ok(postings::unfiled(store, id, &listed_uids(store, id)?)?.len())
+}
+
+/// The folder's cached UIDs (its `BASE`), ascending.
+pub(crate) fn listed_uids(store: &Store, id: FolderId) -> Result<Vec<u32>, Error> {
+    match store.folder_record(id, RECORD_BASE)? {
+        Some(bytes) => Base::decode_uids(&bytes),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The account's folders as last listed on the server.

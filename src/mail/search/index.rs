@@ -47,8 +47,11 @@ pub struct SearchIndex<H, S> {
     /// foldhash: several times SipHash's speed on short words, seeded at
     /// random per process (the words come from mail, so a fixed hash could
     /// be flooded).
-    memo: HashMap<String, TermKey, foldhash::fast::RandomState>,
+    memo: TermMemo,
 }
+
+/// Keys of terms already hashed, by field tag + term (see [`SearchIndex`]).
+pub type TermMemo = HashMap<String, TermKey, foldhash::fast::RandomState>;
 
 /// Most terms remembered by [`SearchIndex`] while filing.
 const MEMO_TERMS: usize = 200_000;
@@ -59,11 +62,22 @@ fn store_error<E: std::error::Error + Send + Sync + 'static>(e: E) -> Error {
 
 impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
     pub fn new(hasher: H, store: S) -> Self {
+        Self::with_memo(hasher, store, TermMemo::default())
+    }
+
+    /// An index that goes on with the terms hashed by an earlier one (a
+    /// filing made in several steps).
+    pub fn with_memo(hasher: H, store: S, memo: TermMemo) -> Self {
         SearchIndex {
             hasher,
             store,
-            memo: HashMap::default(),
+            memo,
         }
+    }
+
+    /// The posting store and the memo, for a next step.
+    pub fn into_parts(self) -> (S, TermMemo) {
+        (self.store, self.memo)
     }
 
     pub fn store(&self) -> &S {
@@ -200,7 +214,7 @@ impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
     }
 }
 
-fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+pub(crate) fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
     let (mut i, mut j, mut out) = (0, 0, Vec::new());
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -216,7 +230,7 @@ fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
     out
 }
 
-fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
+pub(crate) fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
     let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(a.len() + b.len()));
     while i < a.len() || j < b.len() {
         let take_a = j >= b.len() || (i < a.len() && a[i] <= b[j]);
@@ -234,7 +248,7 @@ fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
     out
 }
 
-fn difference(a: &[u32], b: &[u32]) -> Vec<u32> {
+pub(crate) fn difference(a: &[u32], b: &[u32]) -> Vec<u32> {
     let mut j = 0;
     a.iter()
         .copied()

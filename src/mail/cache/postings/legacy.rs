@@ -117,13 +117,13 @@ mod tests {
         let pending = index.into_store();
         // ...and write them in the old layout instead of committing
         let mut b = store.batch().unwrap();
-        for (key, uids) in &pending.added {
+        for (key, uids) in &pending.pending.added {
             let mut uids = uids.clone();
             uids.sort_unstable();
             b.put_posting(folder, &key.0, &encode_postings(&uids))
                 .unwrap();
         }
-        for (uid, doc) in &pending.documents {
+        for (uid, doc) in &pending.pending.documents {
             let doc = doc.clone().unwrap();
             b.put_search_doc(folder, *uid, &encode_document(&doc))
                 .unwrap();
@@ -131,7 +131,7 @@ mod tests {
         b.commit(Durability::Flush).unwrap();
         drop(pending);
 
-        let found = search(&store, folder, &parse_query("subject:bilan").unwrap()).unwrap();
+        let found = search(&store, folder, &[], &parse_query("subject:bilan").unwrap()).unwrap();
         assert_eq!(found, vec![4]);
         let (pf, pt) = bounds(folder, 32);
         assert!(
@@ -144,7 +144,7 @@ mod tests {
         let moved = StorePostings::new(&store, folder);
         assert_eq!(moved.all_documents().unwrap(), vec![4, 9]);
         assert_eq!(
-            search(&store, folder, &parse_query("rendu").unwrap()).unwrap(),
+            search(&store, folder, &[], &parse_query("rendu").unwrap()).unwrap(),
             vec![9]
         );
     }

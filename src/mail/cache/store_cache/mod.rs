@@ -16,6 +16,7 @@
 //! through another).
 
 mod applier;
+mod header_filer;
 mod sync_cache;
 mod writes;
 
@@ -39,14 +40,13 @@ use super::index::{
 use super::summary::{self, bits};
 use super::{pages, postings};
 
-/// Headers kept in memory for the search index before they are filed.
-const MAX_UNINDEXED: usize = 20_000;
-
 /// What the cache does besides storing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheOptions {
-    /// Index the headers (from, to, subject, date) of every new envelope for
-    /// local search; bodies are indexed when they are cached either way.
+    /// File the headers (from, to, subject, date) of new envelopes in the
+    /// search index, in the background after each sync point; without it a
+    /// search reads the summaries of the messages not filed. Bodies are
+    /// filed when they are cached either way.
     pub index_headers: bool,
 }
 
@@ -68,11 +68,6 @@ struct FolderMem {
     orders_stale: bool,
     /// Messages in the orders as last written.
     ordered: usize,
-    /// Headers of new messages not yet in the search index: filed together
-    /// when `BASE` is next written (one rewrite of each posting list per
-    /// write, not per batch), never after it, so every message `BASE` lists
-    /// is searchable.
-    unindexed: Vec<IndexDocument>,
 }
 
 /// Envelope batches sent to the store thread and not yet confirmed: while the
@@ -91,6 +86,8 @@ pub struct StoreSyncCache {
     /// New envelopes being applied by the worker (never locked while
     /// holding `folders`: the worker takes `folders`).
     applier: Arc<Mutex<applier::Applier>>,
+    /// Files new headers in the search index after a sync point.
+    filer: Arc<Mutex<header_filer::HeaderFiler>>,
 }
 
 /// A write sent to the store thread, its outcome still to collect.
@@ -130,7 +127,17 @@ impl StoreSyncCache {
             folders: Arc::new(Mutex::new(HashMap::new())),
             writes: Arc::new(Mutex::new(VecDeque::new())),
             applier: Arc::default(),
+            filer: Arc::default(),
         }
+    }
+
+    /// Blocks until the headers of every synced message are filed in the
+    /// search index (a command-line sync waits for it before it exits; a
+    /// session does not: what is not filed is searched by reading it).
+    pub fn wait_for_search_index(&self) -> Result<(), Error> {
+        let filer = lock(&self.filer)?;
+        filer.wait_idle();
+        Ok(())
     }
 
     pub fn account(&self) -> &str {
@@ -189,7 +196,6 @@ impl StoreSyncCache {
                         keys: None,
                         orders_stale: false,
                         ordered,
-                        unindexed: Vec::new(),
                     },
                 );
                 Ok(true)
@@ -250,11 +256,7 @@ impl StoreSyncCache {
             }
         }
         let id = mem.id;
-        let mut docs = std::mem::take(&mut mem.unindexed);
-        // Ascending UIDs append to the posting lists instead of inserting.
-        docs.sort_unstable_by_key(|d| d.uid);
         let write = move |s: &mut Store| {
-            postings::index_documents(s, id, &docs)?;
             let mut b = s.batch()?;
             for (record, bytes) in &records.items {
                 b.put_folder_record(id, *record, bytes)?;
@@ -392,7 +394,6 @@ impl StoreSyncCache {
         if gone.is_empty() {
             return Ok(());
         }
-        mem.unindexed.retain(|d| !gone.contains(&d.uid));
         for u in &gone {
             mem.base.flags.remove(u);
             mem.meta.keywords.remove(u);
@@ -470,13 +471,6 @@ impl StoreSyncCache {
             }
         }
         mem.orders_stale = true;
-        if self.options.index_headers {
-            mem.unindexed.extend(
-                envelopes
-                    .iter()
-                    .map(|e| IndexDocument::from_envelope(e, "")),
-            );
-        }
         // Encoded here, sealed and written by the store thread meanwhile.
         let id = mem.id;
         let encoded = envelopes
@@ -492,23 +486,22 @@ impl StoreSyncCache {
         // Once enough is written, the store is reopened behind this batch
         // (sled's memory for what it wrote is given back).
         self.submit_checkpoint()?;
-        // `BASE`, the orders and the header index are written after the first
-        // batch, then each time the folder has doubled (the list shows early,
-        // the total rewrite work stays linear), or when enough headers wait
-        // to be indexed; the sync point writes them all.
+        // `BASE` and the orders are written after the first batch, then each
+        // time the folder has doubled (the list shows early, the total
+        // rewrite work stays linear); the sync point writes them all.
         // Written while the session goes on parsing (the store thread keeps
         // the order of writes, so `BASE` never lists an unwritten envelope).
         let total = mem.base.flags.len();
         if mem.ordered == 0 || total >= mem.ordered.saturating_mul(2) {
             self.persist(mem, OrdersToWrite::DateOnly, Completion::Pipelined)
-        } else if mem.unindexed.len() >= MAX_UNINDEXED {
-            self.persist(mem, OrdersToWrite::None, Completion::Pipelined)
         } else {
             Ok(())
         }
     }
 
     fn reset(&self, folder: &str, uid_validity: u32) -> Result<(), Error> {
+        // Before the folder is cleared: a filing under way stops writing.
+        lock(&self.filer)?.shared.folder_reset();
         let (account, name) = (self.account.clone(), folder.to_string());
         let id = self.call(move |s| {
             let f = FolderRef {
@@ -529,7 +522,6 @@ impl StoreSyncCache {
             keys: Some(BTreeMap::new()),
             orders_stale: false,
             ordered: 0,
-            unindexed: Vec::new(),
         };
         self.persist(&mut mem, OrdersToWrite::All, Completion::Wait)?;
         lock(&self.folders)?.insert(folder.to_string(), mem);
@@ -552,10 +544,6 @@ impl StoreSyncCache {
         } else {
             OrdersToWrite::None
         };
-        if orders == OrdersToWrite::All && !mem.unindexed.is_empty() {
-            // The store files the last headers while the orders are computed.
-            self.persist(mem, OrdersToWrite::None, Completion::Pipelined)?;
-        }
         self.persist(mem, orders, Completion::Wait)?;
         // The thread keys are only needed for the next rebuild: free them.
         mem.keys = None;
@@ -565,6 +553,9 @@ impl StoreSyncCache {
             .call(|s| s.checkpoint(CheckpointAfter::SyncEnd))??
         {
             tracing::info!(folder, "store reopened after a large sync");
+        }
+        if self.options.index_headers {
+            lock(&self.filer)?.request(&self.store, mem.id)?;
         }
         Ok(())
     }
