@@ -57,7 +57,7 @@ impl SyncCache for MemoryCache {
         let mut map = lock(&self.inner)?;
         let f = map.entry(folder.to_string()).or_default();
         for e in batch {
-            f.state.known.insert(e.uid, e.flags.clone());
+            f.state.known.insert(e.uid, &e.flags);
             f.envelopes.insert(e.uid, e.clone());
         }
         Ok(())
@@ -67,8 +67,8 @@ impl SyncCache for MemoryCache {
         let mut map = lock(&self.inner)?;
         let f = map.entry(folder.to_string()).or_default();
         for c in changes {
-            if let Some(known) = f.state.known.get_mut(&c.uid) {
-                *known = c.flags.clone();
+            if f.state.known.contains(c.uid) {
+                f.state.known.insert(c.uid, &c.flags);
             }
             if let Some(e) = f.envelopes.get_mut(&c.uid) {
                 e.flags = c.flags.clone();
@@ -81,7 +81,7 @@ impl SyncCache for MemoryCache {
         let mut map = lock(&self.inner)?;
         let f = map.entry(folder.to_string()).or_default();
         for u in uids {
-            f.state.known.remove(u);
+            f.state.known.remove(*u);
             f.envelopes.remove(u);
             f.bodies.remove(u);
         }
@@ -106,7 +106,7 @@ impl SyncCache for MemoryCache {
         let mut map = lock(&self.inner)?;
         let f = map.entry(folder.to_string()).or_default();
         // a body for a UID the folder no longer lists is not kept
-        if f.state.known.contains_key(&uid) {
+        if f.state.known.contains(uid) {
             f.bodies.insert(uid, raw.to_vec());
         }
         Ok(())

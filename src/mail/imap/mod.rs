@@ -14,6 +14,7 @@ pub mod conn;
 pub mod connect;
 pub mod error;
 pub mod idle;
+pub mod known;
 pub mod memory;
 pub mod mutf7;
 pub mod parse;

@@ -462,7 +462,7 @@ impl<C: SyncCache, Q: OpQueue> Task<C, Q> {
                     .folder_state(folder)
                     .map_err(|source| Error::Cache { source })?;
                 let newest: Vec<u32> = state
-                    .map(|s| s.known.keys().rev().take(n).copied().collect())
+                    .map(|s| s.known.uids().rev().take(n).collect())
                     .unwrap_or_default();
                 for uid in newest {
                     if !cache

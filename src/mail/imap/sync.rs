@@ -11,24 +11,25 @@
 //! a crash before it only means redoing work, never missing a change. A UIDVALIDITY change
 //! resets the folder in the cache before anything else is applied.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 use super::conn::{ImapConn, QresyncParams};
 use super::error::Error;
-use super::types::{FetchedEnvelope, FlagUpdate, Flags};
+use super::known::KnownFlags;
+use super::types::{FetchedEnvelope, FlagUpdate};
 
 /// Errors of a cache or queue implementation (the store's own type, boxed).
 pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What the cache knows of one folder.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FolderState {
     pub uid_validity: u32,
     pub highest_modseq: Option<u64>,
     pub uid_next: Option<u32>,
-    pub known: BTreeMap<u32, Flags>,
+    pub known: KnownFlags,
 }
 
 /// Where a completed sync left the folder.
@@ -171,7 +172,7 @@ pub async fn sync_folder(
         conn.has_qresync().then(|| QresyncParams {
             uid_validity: s.uid_validity,
             modseq,
-            known_uids: s.known.keys().copied().collect(),
+            known_uids: s.known.uids().collect(),
         })
     });
     let outcome = conn.select(folder, false, qresync.as_ref()).await?;
@@ -185,14 +186,14 @@ pub async fn sync_folder(
         expunged: 0,
         exists: selected.exists,
     };
-    let mut known: BTreeMap<u32, Flags> = match state {
+    let mut known: KnownFlags = match state {
         Some(s) if s.uid_validity == selected.uid_validity => s.known,
         previous => {
             report.reset = previous.is_some();
             cache
                 .reset_folder(folder, selected.uid_validity)
                 .map_err(cache_err)?;
-            BTreeMap::new()
+            KnownFlags::default()
         }
     };
     let server: BTreeSet<u32> = if selected.exists == 0 {
@@ -214,25 +215,21 @@ pub async fn sync_folder(
         };
         let changes: Vec<FlagUpdate> = changes
             .into_iter()
-            .filter(|c| known.get(&c.uid).is_some_and(|f| *f != c.flags))
+            .filter(|c| known.get(c.uid).is_some_and(|f| *f != c.flags))
             .collect();
         if !changes.is_empty() {
             cache.apply_flags(folder, &changes).map_err(cache_err)?;
             for c in &changes {
-                known.insert(c.uid, c.flags.clone());
+                known.insert(c.uid, &c.flags);
             }
         }
         report.flag_changes = changes.len();
         // VANISHED is advisory; the UID list is the truth for every strategy.
-        let gone: Vec<u32> = known
-            .keys()
-            .filter(|u| !server.contains(u))
-            .copied()
-            .collect();
+        let gone: Vec<u32> = known.uids().filter(|u| !server.contains(u)).collect();
         if !gone.is_empty() {
             cache.apply_expunges(folder, &gone).map_err(cache_err)?;
             for u in &gone {
-                known.remove(u);
+                known.remove(*u);
             }
         }
         report.expunged = gone.len();
@@ -240,7 +237,7 @@ pub async fn sync_folder(
 
     let mut missing: Vec<u32> = server
         .iter()
-        .filter(|u| !known.contains_key(u))
+        .filter(|u| !known.contains(**u))
         .copied()
         .collect();
     missing.sort_unstable_by_key(|u| std::cmp::Reverse(*u));
@@ -289,7 +286,7 @@ pub async fn sync_folder(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::imap::types::BodySummary;
+    use crate::mail::imap::types::{BodySummary, Flags};
 
     fn fetched(uid: u32) -> FetchedEnvelope {
         FetchedEnvelope {

@@ -2,8 +2,11 @@
 //! which forgets the folder's in-memory state when it fails (see
 //! `forget_on_error`).
 
+use std::collections::HashMap;
+
+use crate::mail::imap::known::KnownFlags;
 use crate::mail::imap::sync::{BackendError, FolderState, SyncCache, SyncPoint};
-use crate::mail::imap::types::{FetchedEnvelope, FlagUpdate};
+use crate::mail::imap::types::{FetchedEnvelope, FlagUpdate, Flags};
 use crate::store::Tree;
 
 use super::super::error::boxed;
@@ -16,19 +19,28 @@ impl SyncCache for StoreSyncCache {
         if !self.ensure_loaded(&mut map, folder).map_err(boxed)? {
             return Ok(None);
         }
-        Ok(map.get(folder).map(|mem| FolderState {
-            uid_validity: mem.meta.uid_validity,
-            highest_modseq: mem.meta.highest_modseq,
-            uid_next: mem.meta.uid_next,
-            known: mem
-                .base
-                .flags
-                .iter()
-                .map(|(uid, b)| {
-                    let kw = mem.meta.keywords.get(uid).map_or(&[][..], Vec::as_slice);
-                    (*uid, summary::imap_flags(b & bits::SYSTEM, kw))
-                })
-                .collect(),
+        Ok(map.get(folder).map(|mem| {
+            // most messages have no keyword: one flag set per system byte
+            let mut by_byte: HashMap<u8, Flags> = HashMap::new();
+            let mut known = KnownFlags::default();
+            for (uid, b) in &mem.base.flags {
+                let system = b & bits::SYSTEM;
+                match mem.meta.keywords.get(uid) {
+                    Some(kw) => known.insert(*uid, &summary::imap_flags(system, kw)),
+                    None => {
+                        let flags = by_byte
+                            .entry(system)
+                            .or_insert_with(|| summary::imap_flags(system, &[]));
+                        known.insert(*uid, flags);
+                    }
+                }
+            }
+            FolderState {
+                uid_validity: mem.meta.uid_validity,
+                highest_modseq: mem.meta.highest_modseq,
+                uid_next: mem.meta.uid_next,
+                known,
+            }
         }))
     }
 
