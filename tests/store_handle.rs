@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use cachet::store::{CheckpointAfter, Error, Profiles, StoreHandle};
+use cachet::store::{CheckpointAfter, Error, Profiles, Store, StoreHandle};
 
 #[test]
 fn a_busy_store_gives_a_timeout_not_a_hang() {
@@ -137,5 +137,57 @@ fn a_checkpoint_after_large_writes_keeps_everything() {
     assert_eq!(
         s.setting::<String>("big-39").unwrap().as_deref(),
         Some(chunk.as_str())
+    );
+}
+
+/// sled keeps every large node it reads until it is reopened: after 8 MB of
+/// reads the store reopens, between two calls of its thread, and nothing
+/// read or written is lost.
+#[test]
+fn the_store_reopens_between_calls_after_large_reads() {
+    let (_dir, _card, store) = common::new_profile("810100000018");
+    let h = StoreHandle::spawn(store).unwrap();
+    let chunk = "y".repeat(1024 * 1024);
+    for i in 0..10 {
+        let c = chunk.clone();
+        h.call(move |s| s.put_setting(&format!("page-{i}"), &c))
+            .unwrap()
+            .unwrap();
+    }
+    h.call(|s| s.checkpoint(CheckpointAfter::AnyWrite))
+        .unwrap()
+        .unwrap();
+    let expected = chunk.clone();
+    let (after_six, after_ten) = h
+        .call(move |s| {
+            let read = |s: &Store, i: usize| s.setting::<String>(&format!("page-{i}")).unwrap();
+            for i in 0..6 {
+                assert_eq!(read(s, i).as_deref(), Some(expected.as_str()));
+            }
+            let six = s.checkpoint(CheckpointAfter::LargeReads).unwrap();
+            for i in 6..10 {
+                assert_eq!(read(s, i).as_deref(), Some(expected.as_str()));
+            }
+            (six, s.checkpoint(CheckpointAfter::LargeReads).unwrap())
+        })
+        .unwrap();
+    assert!(!after_six, "6 MB read is not a large read");
+    assert!(after_ten, "10 MB read is");
+    // read 10 MB in one call: the thread reopens the store after it
+    h.call(|s| {
+        for i in 0..10 {
+            s.setting::<String>(&format!("page-{i}")).unwrap();
+        }
+    })
+    .unwrap();
+    assert!(
+        !h.call(|s| s.checkpoint(CheckpointAfter::LargeReads))
+            .unwrap()
+            .unwrap(),
+        "already reopened by the store thread"
+    );
+    assert_eq!(
+        h.call(|s| s.setting::<String>("page-9")).unwrap().unwrap(),
+        Some(chunk)
     );
 }

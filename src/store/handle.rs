@@ -7,7 +7,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use super::db::Store;
+use super::db::{CheckpointAfter, Store};
 use super::error::{Error, Result};
 
 /// Default bound on one call (queueing included).
@@ -53,6 +53,11 @@ impl StoreHandle {
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
                     job(&mut store);
+                    // between two calls: give back what sled holds of
+                    // large reads (see `CheckpointAfter::LargeReads`)
+                    if let Err(e) = store.checkpoint(CheckpointAfter::LargeReads) {
+                        tracing::warn!(error = %e, "reopening the store after large reads failed");
+                    }
                 }
                 store.lock();
             })

@@ -212,15 +212,15 @@ impl StoreSyncCache {
         }
         let id = mem.id;
         let uids: Vec<u32> = mem.base.flags.keys().copied().collect();
-        let keys: BTreeMap<u32, ThreadKey> = self.call(move |s| {
-            let mut out = BTreeMap::new();
-            for chunk in uids.chunks(4096) {
-                for key in pages::read_thread_keys(s, id, chunk)? {
-                    out.insert(key.uid, key);
-                }
+        // One call per chunk: between calls the store gives back what sled
+        // keeps of large reads (see `CheckpointAfter::LargeReads`).
+        let mut keys = BTreeMap::new();
+        for chunk in uids.chunks(4096) {
+            let chunk = chunk.to_vec();
+            for key in self.call(move |s| pages::read_thread_keys(s, id, &chunk))? {
+                keys.insert(key.uid, key);
             }
-            Ok(out)
-        })?;
+        }
         mem.keys = Some(keys);
         Ok(())
     }
