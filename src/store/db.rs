@@ -139,7 +139,7 @@ impl Store {
         self.db()?.flush()?;
         // sled keeps its file lock until its last handle is dropped.
         self.db = None;
-        self.db = Some(open_db(&self.dir)?);
+        self.db = Some(reopen_db(&self.dir)?);
         self.written.store(0, AtomicOrdering::Relaxed);
         self.read.store(0, AtomicOrdering::Relaxed);
         Ok(true)
@@ -411,6 +411,26 @@ impl Batch<'_> {
             db.flush()?;
         }
         Ok(())
+    }
+}
+
+/// Opens the database again just after its last handle was dropped: sled's
+/// own threads (its flusher, its writers of large values) can hold the file
+/// lock a moment longer (seen with a 20 MB outbox value), so a refused lock
+/// is retried for up to two seconds before the error is returned.
+fn reopen_db(dir: &Path) -> Result<sled::Db> {
+    const ATTEMPTS: u32 = 100;
+    let mut attempt = 1;
+    loop {
+        match open_db(dir) {
+            Ok(db) => return Ok(db),
+            Err(Error::Db(sled::Error::Io(e))) if attempt < ATTEMPTS => {
+                tracing::debug!(error = %e, attempt, "the database is still locked");
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
