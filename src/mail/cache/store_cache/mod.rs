@@ -554,8 +554,11 @@ impl StoreSyncCache {
         {
             tracing::info!(folder, "store reopened after a large sync");
         }
-        if self.options.index_headers {
-            lock(&self.filer)?.request(&self.store, mem.id)?;
+        if self.options.index_headers
+            && let Err(e) = lock(&self.filer)?.request(&self.store, mem.id)
+        {
+            // the sync itself is complete: a search reads what is not filed
+            tracing::warn!(error = %e, "the headers of new messages are not filed");
         }
         Ok(())
     }
