@@ -533,3 +533,173 @@ async fn without_idle_the_watched_folder_is_polled_with_noop() {
     assert!(noops >= 2);
     handle.shutdown().await;
 }
+
+/// One FETCH response as Dovecot writes it, its header fields as a literal.
+fn fetch_response(seq: u32, uid: u32, subject: &str) -> String {
+    let header = format!("Subject: {subject}\r\nMessage-ID: <{uid}@x>\r\n\r\n");
+    format!(
+        "* {seq} FETCH (UID {uid} FLAGS (\\Seen) RFC822.SIZE 1234 INTERNALDATE \"05-Nov-2026 09:00:00 +0100\" \
+         BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 12 1 NIL NIL NIL NIL) \
+         BODY[HEADER.FIELDS (SUBJECT MESSAGE-ID)] {{{}}}\r\n{header})\r\n",
+        header.len()
+    )
+}
+
+/// Logs in, then answers the first command after login (the FETCH) with
+/// `answer(tag)` written in pieces of `piece` bytes, then every later
+/// command with OK; returns the commands seen after login.
+async fn play_fetch(
+    server: Server,
+    piece: usize,
+    answer: impl Fn(&str) -> Vec<u8> + Send + 'static,
+) -> Vec<String> {
+    let (mut lines, mut write) = scripted_login(&server, "IMAP4rev1 UIDPLUS").await;
+    let mut seen = Vec::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let (tag, command) = line.split_once(' ').unwrap();
+        let tag = tag.to_string();
+        seen.push(command.to_string());
+        if seen.len() == 1 {
+            for chunk in answer(&tag).chunks(piece.max(1)) {
+                if write.write_all(chunk).await.is_err() || write.flush().await.is_err() {
+                    return seen;
+                }
+            }
+            continue;
+        }
+        let done = command.starts_with("LOGOUT");
+        let _ = write
+            .write_all(format!("{tag} OK done\r\n").as_bytes())
+            .await;
+        if done {
+            break;
+        }
+    }
+    seen
+}
+
+async fn bulk_connection(server: &Server) -> (ImapAccount, Arc<rustls::ClientConfig>) {
+    let auth = AuthMethod::Password {
+        password_command: "echo pw".into(),
+    };
+    (
+        account(server, auth, Duration::from_secs(10)),
+        tls_for(server),
+    )
+}
+
+/// A bulk FETCH answer read in pieces of any size, literals cut anywhere,
+/// gives every envelope, and the connection goes on with the next command.
+#[tokio::test]
+async fn a_bulk_fetch_answer_in_small_pieces_gives_every_envelope() {
+    for piece in [7, 100, 65_536] {
+        let server = server().await;
+        let (account, tls) = bulk_connection(&server).await;
+        let script = tokio::spawn(play_fetch(server, piece, |tag| {
+            let mut out = String::new();
+            for (i, uid) in (101..=140).enumerate() {
+                out.push_str(&fetch_response(i as u32 + 1, uid, &format!("bilan {uid}")));
+            }
+            out.push_str(&format!("{tag} OK Fetch completed.\r\n"));
+            out.into_bytes()
+        }));
+        let mut conn = connect(&account, tls).await.unwrap();
+        let uids: Vec<u32> = (101..=140).collect();
+        let envelopes = conn.fetch_envelopes(&uids).await.unwrap();
+        assert_eq!(envelopes.len(), 40, "pieces of {piece}");
+        assert_eq!(envelopes[0].uid, 101);
+        assert_eq!(envelopes[39].uid, 140);
+        assert!(
+            String::from_utf8_lossy(&envelopes[5].header).contains("Subject: bilan 106"),
+            "pieces of {piece}"
+        );
+        assert_eq!(envelopes[5].size, 1234);
+        // the session goes on: the next command is answered and read
+        conn.move_messages(&[101], "Archive").await.unwrap();
+        conn.logout().await;
+        let seen = script.await.unwrap();
+        assert!(
+            seen[0].starts_with("UID FETCH 101:140 (UID FLAGS"),
+            "{seen:?}"
+        );
+        assert!(
+            seen.iter().any(|c| c.starts_with("UID COPY 101")),
+            "{seen:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_garbled_bulk_answer_is_a_protocol_error() {
+    let server = server().await;
+    let (account, tls) = bulk_connection(&server).await;
+    let _script = tokio::spawn(play_fetch(server, 1000, |_| {
+        let mut out = fetch_response(1, 5, "ok").into_bytes();
+        out.extend_from_slice(b"* 2 FETCH (UID \x1b[31m)))\r\n");
+        out
+    }));
+    let mut conn = connect(&account, tls).await.unwrap();
+    let err = conn.fetch_envelopes(&[5, 6]).await.unwrap_err();
+    assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
+    assert!(
+        !err.to_string().contains('\x1b'),
+        "no escape reaches the message"
+    );
+}
+
+#[tokio::test]
+async fn a_huge_announced_literal_is_refused_not_buffered() {
+    let server = server().await;
+    let (account, tls) = bulk_connection(&server).await;
+    let _script = tokio::spawn(play_fetch(server, 1000, |_| {
+        b"* 1 FETCH (UID 5 BODY[HEADER.FIELDS (SUBJECT)] {4000000000}\r\nSubject: x\r\n".to_vec()
+    }));
+    let mut conn = connect(&account, tls).await.unwrap();
+    let err = conn.fetch_envelopes(&[5]).await.unwrap_err();
+    assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_connection_dropped_in_a_bulk_answer_is_a_lost_connection() {
+    let server = server().await;
+    let (account, tls) = bulk_connection(&server).await;
+    let script = tokio::spawn(async move {
+        let (mut lines, mut write) = scripted_login(&server, "IMAP4rev1").await;
+        let _fetch = lines.next_line().await;
+        let half = fetch_response(1, 5, "coupé");
+        let _ = write.write_all(&half.as_bytes()[..half.len() / 2]).await;
+        let _ = write.shutdown().await;
+    });
+    let mut conn = connect(&account, tls).await.unwrap();
+    let err = conn.fetch_envelopes(&[5]).await.unwrap_err();
+    script.await.unwrap();
+    assert!(
+        matches!(err, Error::ConnectionLost | Error::Io(_)),
+        "{err:?}"
+    );
+}
+
+/// A server's BYE in the middle of a bulk answer ends it as a lost
+/// connection, and a NO is the command's refusal.
+#[tokio::test]
+async fn bye_and_no_end_a_bulk_answer() {
+    for (ending, bye) in [
+        ("* BYE shutting down\r\n", true),
+        ("{tag} NO [SERVERBUG] sorry\r\n", false),
+    ] {
+        let server = server().await;
+        let (account, tls) = bulk_connection(&server).await;
+        let _script = tokio::spawn(play_fetch(server, 1000, move |tag| {
+            let mut out = fetch_response(1, 5, "un");
+            out.push_str(&ending.replace("{tag}", tag));
+            out.into_bytes()
+        }));
+        let mut conn = connect(&account, tls).await.unwrap();
+        let err = conn.fetch_envelopes(&[5, 6]).await.unwrap_err();
+        if bye {
+            assert!(matches!(err, Error::ConnectionLost), "{err:?}");
+        } else {
+            assert!(matches!(err, Error::No { .. }), "{err:?}");
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! us). We read responses ourselves rather than through async-imap's typed helpers so that
 //! CONDSTORE/QRESYNC data (MODSEQ, VANISHED, HIGHESTMODSEQ) is never dropped.
 
-use async_imap::imap_proto::{MailboxDatum, Response, ResponseCode, Status};
+use async_imap::imap_proto::{MailboxDatum, RequestId, Response, ResponseCode, Status};
 
 use super::config::Timeouts;
 use super::connect::ImapSession;
@@ -39,6 +39,59 @@ enum Verdict {
     Ok,
     No,
     Bad,
+}
+
+/// Shows `each` one response to the command tagged `tag`; `Some` once the
+/// command has ended (its tagged answer, or the server's BYE).
+pub(crate) fn answer(
+    what: &'static str,
+    tag: &RequestId,
+    resp: &Response<'_>,
+    each: &mut impl FnMut(&Response<'_>),
+) -> Option<Result<(), Error>> {
+    let verdict = match resp {
+        Response::Done {
+            tag: t,
+            status,
+            outcome,
+        } if t == tag => Some((
+            match status {
+                Status::Ok => Verdict::Ok,
+                Status::No => Verdict::No,
+                _ => Verdict::Bad,
+            },
+            outcome
+                .information
+                .as_deref()
+                .unwrap_or("")
+                .chars()
+                .take(300)
+                .collect::<String>(),
+        )),
+        Response::Data {
+            status: Status::Bye,
+            ..
+        } => return Some(Err(Error::ConnectionLost)),
+        _ => None,
+    };
+    match verdict {
+        None => {
+            each(resp);
+            None
+        }
+        Some((Verdict::Ok, _)) => {
+            each(resp);
+            Some(Ok(()))
+        }
+        Some((Verdict::No, text)) => Some(Err(Error::No {
+            command: what,
+            text,
+        })),
+        Some((_, text)) => Some(Err(Error::Bad {
+            command: what,
+            text,
+        })),
+    }
 }
 
 /// What SELECT (with QRESYNC) returned.
@@ -149,50 +202,8 @@ impl ImapConn {
             let Some(raw) = next else {
                 return Err(Error::ConnectionLost);
             };
-            let resp = raw.parsed();
-            let verdict = match resp {
-                Response::Done {
-                    tag: t,
-                    status,
-                    outcome,
-                } if *t == tag => Some((
-                    match status {
-                        Status::Ok => Verdict::Ok,
-                        Status::No => Verdict::No,
-                        _ => Verdict::Bad,
-                    },
-                    outcome
-                        .information
-                        .as_deref()
-                        .unwrap_or("")
-                        .chars()
-                        .take(300)
-                        .collect::<String>(),
-                )),
-                Response::Data {
-                    status: Status::Bye,
-                    ..
-                } => return Err(Error::ConnectionLost),
-                _ => None,
-            };
-            match verdict {
-                None => each(resp),
-                Some((Verdict::Ok, _)) => {
-                    each(resp);
-                    return Ok(());
-                }
-                Some((Verdict::No, text)) => {
-                    return Err(Error::No {
-                        command: what,
-                        text,
-                    });
-                }
-                Some((_, text)) => {
-                    return Err(Error::Bad {
-                        command: what,
-                        text,
-                    });
-                }
+            if let Some(ended) = answer(what, &tag, raw.parsed(), &mut each) {
+                return ended;
             }
         }
     }
@@ -359,7 +370,7 @@ impl ImapConn {
         }
         let command = format!("UID FETCH {} ({items})", uid_set(uids));
         let mut out = Vec::with_capacity(uids.len());
-        self.run_each("UID FETCH envelopes", &command, |r| {
+        self.run_each_bulk("UID FETCH envelopes", &command, |r| {
             if let Response::Fetch(_, attrs) = r {
                 out.extend(parse::envelope(attrs));
             }

@@ -9,6 +9,7 @@
 
 pub mod audit_log;
 pub mod backoff;
+mod bulk_reader;
 pub mod config;
 pub mod conn;
 pub mod connect;
