@@ -56,6 +56,12 @@ impl ImapConn {
                 match Response::parse(rest) {
                     Ok((after, response)) => {
                         let used = rest.len() - after.len();
+                        if used == 0 {
+                            // a parser that consumed nothing would loop here
+                            return Err(Error::Protocol {
+                                detail: format!("an empty response to {what}"),
+                            });
+                        }
                         if let Some(ended) = answer(what, &tag, &response, &mut each) {
                             if after.iter().any(|b| !b.is_ascii_whitespace()) {
                                 // untagged news after the answer (rare): the
