@@ -46,9 +46,10 @@ pub enum Durability {
 /// were written (or read) since it was last opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckpointAfter {
-    /// 16 MB: during a long sync, so that sled's memory for what it wrote
-    /// stays bounded (at 100k messages, most of the sync's peak; 32 MB gave
-    /// a 10 MB higher peak in the same time).
+    /// 8 MB: during a long sync, so that sled's memory for what it wrote
+    /// stays bounded (at 100k messages, most of the sync's peak: with 16 MB
+    /// the peak was 97–101 MB, with 8 MB 86–90 MB, in the same time within
+    /// the machine's noise; 32 MB gave a 10 MB higher peak than 16).
     LargeWrites,
     /// 4 MB: at the end of a sync, so that the next start replays almost
     /// nothing (replaying is what made the first opening after a 100k sync
@@ -68,7 +69,7 @@ pub enum CheckpointAfter {
 impl CheckpointAfter {
     fn bytes(self) -> u64 {
         match self {
-            CheckpointAfter::LargeWrites => 16 * 1024 * 1024,
+            CheckpointAfter::LargeWrites => 8 * 1024 * 1024,
             CheckpointAfter::SyncEnd => 4 * 1024 * 1024,
             CheckpointAfter::AnyWrite => 1,
             CheckpointAfter::LargeReads => 8 * 1024 * 1024,

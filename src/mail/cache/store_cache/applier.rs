@@ -212,7 +212,7 @@ mod tests {
     }
 
     /// The store reopened between pipelined batches (as a long sync does
-    /// every 16 MB) loses nothing: every envelope, the orders and the sync
+    /// every 8 MB written) loses nothing: every envelope, the orders and the sync
     /// point are there for a cache that reads the store afresh.
     #[test]
     fn reopening_the_store_between_batches_loses_nothing() {
