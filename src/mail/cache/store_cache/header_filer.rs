@@ -62,6 +62,19 @@ impl Shared {
     pub(super) fn folder_reset(&self) {
         self.resets.fetch_add(1, Ordering::SeqCst);
     }
+
+    /// Blocks until no folder waits and none is being filed. The filing
+    /// thread leaves the queue idle however it ends ([`IdleOnExit`]), and a
+    /// folder it could not be sent is taken off the queue, so this returns.
+    pub(super) fn wait_idle(&self) {
+        let mut queue = lock(&self.queue);
+        while queue.busy || !queue.waiting.is_empty() {
+            queue = match self.idle.wait(queue) {
+                Ok(q) => q,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+        }
+    }
 }
 
 impl Drop for HeaderFiler {
@@ -107,20 +120,12 @@ impl HeaderFiler {
         {
             return Ok(());
         }
+        let mut queue = lock(&self.shared.queue);
+        queue.waiting.retain(|f| *f != folder);
+        self.shared.idle.notify_all();
         Err(Error::Worker {
             detail: "the header filing thread stopped".into(),
         })
-    }
-
-    /// Blocks until every requested folder is filed (or the filing failed).
-    pub(super) fn wait_idle(&self) {
-        let mut queue = lock(&self.shared.queue);
-        while (queue.busy || !queue.waiting.is_empty()) && self.thread.is_some() {
-            queue = match self.shared.idle.wait(queue) {
-                Ok(q) => q,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-        }
     }
 }
 
@@ -409,9 +414,9 @@ mod tests {
         let (_dir, cache, id) = cached_folder();
         let store = cache.store().clone();
         let mut filer = HeaderFiler::default();
-        filer.wait_idle();
+        filer.shared.wait_idle();
         filer.request(&store, id).unwrap();
-        filer.wait_idle();
+        filer.shared.wait_idle();
         assert!(unfiled(&store, id).is_empty());
     }
 }

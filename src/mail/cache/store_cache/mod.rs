@@ -135,8 +135,10 @@ impl StoreSyncCache {
     /// search index (a command-line sync waits for it before it exits; a
     /// session does not: what is not filed is searched by reading it).
     pub fn wait_for_search_index(&self) -> Result<(), Error> {
-        let filer = lock(&self.filer)?;
-        filer.wait_idle();
+        // not holding the filer's lock while waiting: a sync point of
+        // another clone may ask for a filing meanwhile
+        let shared = lock(&self.filer)?.shared.clone();
+        shared.wait_idle();
         Ok(())
     }
 
