@@ -80,16 +80,6 @@ impl<'a> FromIterator<(u32, &'a Flags)> for KnownFlags {
     }
 }
 
-impl FromIterator<(u32, Flags)> for KnownFlags {
-    fn from_iter<I: IntoIterator<Item = (u32, Flags)>>(iter: I) -> Self {
-        let mut known = KnownFlags::default();
-        for (uid, flags) in iter {
-            known.insert(uid, &flags);
-        }
-        known
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

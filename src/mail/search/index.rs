@@ -160,6 +160,13 @@ impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
 
     /// UIDs matching every clause, ascending. An empty query matches all.
     pub fn search(&self, query: &Query) -> Result<Vec<u32>, Error> {
+        let live = self.store.all_documents().map_err(store_error)?;
+        self.search_among(query, &live)
+    }
+
+    /// As [`search`](Self::search), with the filed documents (`live`,
+    /// ascending) already read by the caller.
+    pub fn search_among(&self, query: &Query, live: &[u32]) -> Result<Vec<u32>, Error> {
         let mut positive: Option<Vec<u32>> = None;
         let mut negative: Vec<Vec<u32>> = Vec::new();
         for clause in &query.clauses {
@@ -173,11 +180,10 @@ impl<H: TermHasher, S: PostingStore> SearchIndex<H, S> {
                 });
             }
         }
-        let live = self.store.all_documents().map_err(store_error)?;
         let mut result = match positive {
             // postings may still name removed messages
-            Some(p) => intersect(&p, &live),
-            None => live,
+            Some(p) => intersect(&p, live),
+            None => live.to_vec(),
         };
         for set in negative {
             result = difference(&result, &set);

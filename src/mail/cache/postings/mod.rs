@@ -333,8 +333,9 @@ pub fn search(
 ) -> Result<Vec<u32>, Error> {
     legacy::migrate(store, folder)?;
     let index = SearchIndex::new(hasher(store)?, StorePostings::new(store, folder));
-    let mut found = index.search(query)?;
-    let unfiled = difference(listed, &index.store().all_documents()?);
+    let filed = index.store().all_documents()?;
+    let mut found = index.search_among(query, &filed)?;
+    let unfiled = difference(listed, &filed);
     for chunk in unfiled.chunks(SCAN_UIDS) {
         let mut scan = SearchIndex::new(hasher(store)?, MemoryPostings::default());
         for envelope in pages::read_summaries(store, folder, chunk)? {
