@@ -2,8 +2,9 @@
 //! the connection. async-imap 0.12 decodes every response into a freshly
 //! allocated, zeroed 4 kB block and copies what follows it into another one:
 //! at 100 000 envelopes that was most of the session thread's time. Here the
-//! answer is read into one buffer, each response is parsed in place by the
-//! same parser (`imap_proto`), and the buffer is compacted once per read.
+//! answer is read into one buffer, each response is read in place by a
+//! scanner of [`super::bulk_scan`] (the rest, and whatever it leaves, by
+//! the same parser `imap_proto`), and the buffer is compacted once per read.
 //!
 //! The command goes out with a tag of its own and is read to its tagged
 //! answer, so async-imap, which never sees it, is left between two commands
@@ -15,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_imap::imap_proto::{RequestId, Response};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::bulk_scan::Scan;
 use super::conn::{ImapConn, answer};
 use super::error::{Error, bounded};
 
@@ -27,13 +29,17 @@ pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 static NEXT_TAG: AtomicU64 = AtomicU64::new(1);
 
 impl ImapConn {
-    /// Sends one command and shows `each` every response to it, as
-    /// [`ImapConn::run_each`] does, reading the answer itself.
-    pub(crate) async fn run_each_bulk(
+    /// Sends one command and hands `each` what its answer says, as
+    /// [`ImapConn::run_each`] would, reading the answer itself: each
+    /// response through `scan` when it can read it, else through
+    /// `imap_proto` and `general`.
+    pub(crate) async fn run_bulk<T>(
         &mut self,
         what: &'static str,
         command: &str,
-        mut each: impl FnMut(&Response<'_>) + Send,
+        scan: fn(&[u8]) -> Scan<T>,
+        general: fn(&Response<'_>) -> Option<T>,
+        mut each: impl FnMut(T) + Send,
     ) -> Result<(), Error> {
         let limit = self.timeouts().command;
         let tag = RequestId(format!("B{}", NEXT_TAG.fetch_add(1, Ordering::Relaxed)));
@@ -53,6 +59,21 @@ impl ImapConn {
         loop {
             while buf.len() - parsed >= wanted {
                 let rest = &buf[parsed..];
+                match scan(rest) {
+                    Scan::Read { used, item } => {
+                        if let Some(item) = item {
+                            each(item);
+                        }
+                        parsed += used;
+                        wanted = 0;
+                        continue;
+                    }
+                    Scan::Incomplete { wanted: more } => {
+                        wanted = more;
+                        break;
+                    }
+                    Scan::Other => {}
+                }
                 match Response::parse(rest) {
                     Ok((after, response)) => {
                         let used = rest.len() - after.len();
@@ -62,7 +83,12 @@ impl ImapConn {
                                 detail: format!("an empty response to {what}"),
                             });
                         }
-                        if let Some(ended) = answer(what, &tag, &response, &mut each) {
+                        let mut read = |r: &Response<'_>| {
+                            if let Some(item) = general(r) {
+                                each(item);
+                            }
+                        };
+                        if let Some(ended) = answer(what, &tag, &response, &mut read) {
                             if after.iter().any(|b| !b.is_ascii_whitespace()) {
                                 // untagged news after the answer (rare): the
                                 // next sync finds what it said

@@ -7,6 +7,7 @@
 
 use async_imap::imap_proto::{MailboxDatum, RequestId, Response, ResponseCode, Status};
 
+use super::bulk_scan;
 use super::config::Timeouts;
 use super::connect::ImapSession;
 use super::error::{Error, bounded};
@@ -339,11 +340,16 @@ impl ImapConn {
     /// user text with [`quote`]).
     pub async fn uid_search(&mut self, criteria: &str) -> Result<Vec<u32>, Error> {
         let mut uids: Vec<u32> = Vec::new();
-        self.run_each("UID SEARCH", &format!("UID SEARCH {criteria}"), |r| {
-            if let Response::MailboxData(MailboxDatum::Search(v)) = r {
-                uids.extend_from_slice(v);
-            }
-        })
+        self.run_bulk(
+            "UID SEARCH",
+            &format!("UID SEARCH {criteria}"),
+            bulk_scan::scan_search,
+            |r| match r {
+                Response::MailboxData(MailboxDatum::Search(v)) => Some(v.clone()),
+                _ => None,
+            },
+            |found| uids.extend_from_slice(&found),
+        )
         .await?;
         uids.sort_unstable();
         uids.dedup();
@@ -370,11 +376,16 @@ impl ImapConn {
         }
         let command = format!("UID FETCH {} ({items})", uid_set(uids));
         let mut out = Vec::with_capacity(uids.len());
-        self.run_each_bulk("UID FETCH envelopes", &command, |r| {
-            if let Response::Fetch(_, attrs) = r {
-                out.extend(parse::envelope(attrs));
-            }
-        })
+        self.run_bulk(
+            "UID FETCH envelopes",
+            &command,
+            bulk_scan::scan_fetch,
+            |r| match r {
+                Response::Fetch(_, attrs) => parse::envelope(attrs),
+                _ => None,
+            },
+            |e| out.push(e),
+        )
         .await?;
         Ok(out)
     }

@@ -10,6 +10,7 @@
 pub mod audit_log;
 pub mod backoff;
 mod bulk_reader;
+pub mod bulk_scan;
 pub mod config;
 pub mod conn;
 pub mod connect;
