@@ -29,6 +29,7 @@ mod record_reader;
 pub mod source;
 pub mod store_cache;
 pub mod summary;
+pub mod summary_codec;
 
 pub use account::{AccountEvent, AccountSync, ColdSyncOptions, SyncPassOptions, cold_sync_folder};
 pub use error::Error;

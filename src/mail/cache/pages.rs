@@ -1,5 +1,5 @@
 //! Message summaries stored by page: one sealed value holds the summaries
-//! (JSON `Envelope`s) of the cached messages whose UIDs fall in one block of
+//! (`Envelope`s in [`summary_codec`]'s form) of the cached messages whose UIDs fall in one block of
 //! [`PAGE_UIDS`] consecutive UIDs, keyed by folder and block number.
 //!
 //! A first sync of 100 000 messages then makes about 1 600 store writes
@@ -21,12 +21,13 @@ use super::error::Error;
 use super::index::ThreadKey;
 use super::record_reader::RecordReader;
 use super::store_cache::message_tail;
+use super::summary_codec;
 
 /// UIDs per page: IMAP servers hand out UIDs in sequence, so a page is
 /// usually full; sparse UIDs only make pages smaller.
 pub const PAGE_UIDS: u32 = 64;
 
-/// A summary as stored: its JSON, zeroized when dropped.
+/// A summary as stored ([`summary_codec`]), zeroized when dropped.
 pub type Encoded = Zeroizing<Vec<u8>>;
 
 fn page_of(uid: u32) -> u32 {
@@ -46,16 +47,16 @@ struct Page {
 }
 
 impl Page {
-    /// `count` (u32), then per summary: UID (u32), length (u32), JSON; all
+    /// `count` (u32), then per summary: UID (u32), length (u32), summary; all
     /// little-endian, UIDs ascending.
     fn encode(&self) -> Encoded {
         let len = 4 + self.entries.values().map(|v| 8 + v.len()).sum::<usize>();
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
-        for (uid, json) in &self.entries {
+        for (uid, summary) in &self.entries {
             out.extend_from_slice(&uid.to_le_bytes());
-            out.extend_from_slice(&(json.len() as u32).to_le_bytes());
-            out.extend_from_slice(json);
+            out.extend_from_slice(&(summary.len() as u32).to_le_bytes());
+            out.extend_from_slice(summary);
         }
         out
     }
@@ -64,7 +65,7 @@ impl Page {
         Ok(Page {
             entries: entries(bytes)?
                 .into_iter()
-                .map(|(uid, json)| (uid, Zeroizing::new(json.to_vec())))
+                .map(|(uid, summary)| (uid, Zeroizing::new(summary.to_vec())))
                 .collect(),
         })
     }
@@ -111,10 +112,10 @@ pub fn read_encoded(
             None => Vec::new(),
         };
         for uid in wanted {
-            if let Some((_, json)) = stored.iter().find(|(u, _)| *u == uid) {
-                out.insert(uid, Zeroizing::new(json.to_vec()));
-            } else if let Some(json) = store.get(Tree::Envelopes, &message_tail(folder, uid))? {
-                out.insert(uid, json);
+            if let Some((_, summary)) = stored.iter().find(|(u, _)| *u == uid) {
+                out.insert(uid, Zeroizing::new(summary.to_vec()));
+            } else if let Some(legacy) = store.get(Tree::Envelopes, &message_tail(folder, uid))? {
+                out.insert(uid, legacy);
             }
         }
     }
@@ -130,8 +131,8 @@ pub fn read_summaries(
     let mut found = read_encoded(store, folder, uids)?;
     let mut out = Vec::with_capacity(found.len());
     for uid in uids {
-        if let Some(json) = found.remove(uid) {
-            out.push(serde_json::from_slice(&json)?);
+        if let Some(bytes) = found.remove(uid) {
+            out.push(summary_codec::decode(&bytes)?);
         }
     }
     Ok(out)
@@ -145,7 +146,7 @@ pub fn read_thread_keys(
 ) -> Result<Vec<ThreadKey>, Error> {
     read_encoded(store, folder, uids)?
         .values()
-        .map(|json| Ok(ThreadKey::from_summary_json(json)?))
+        .map(|bytes| summary_codec::thread_key(bytes))
         .collect()
 }
 
@@ -164,15 +165,18 @@ pub fn put_encoded(
     summaries: impl IntoIterator<Item = (u32, Encoded)>,
 ) -> Result<(), Error> {
     let mut by_page: BTreeMap<u32, Vec<(u32, Encoded)>> = BTreeMap::new();
-    for (uid, json) in summaries {
-        by_page.entry(page_of(uid)).or_default().push((uid, json));
+    for (uid, summary) in summaries {
+        by_page
+            .entry(page_of(uid))
+            .or_default()
+            .push((uid, summary));
     }
     for (page, items) in by_page {
         let mut stored = read_page(store, folder, page)?;
-        for (uid, json) in items {
+        for (uid, summary) in items {
             // a summary of an earlier version is superseded by the page's
             batch.remove(Tree::Envelopes, &message_tail(folder, uid));
-            stored.entries.insert(uid, json);
+            stored.entries.insert(uid, summary);
         }
         batch.put(
             Tree::EnvelopePages,
@@ -223,7 +227,7 @@ mod tests {
             subject: subject.into(),
             ..Envelope::default()
         };
-        (uid, Zeroizing::new(serde_json::to_vec(&env).unwrap()))
+        (uid, Zeroizing::new(summary_codec::encode(&env)))
     }
 
     fn subjects(store: &Store, folder: FolderId, uids: &[u32]) -> Vec<(u32, String)> {

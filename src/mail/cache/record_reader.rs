@@ -42,6 +42,11 @@ impl<'a> RecordReader<'a> {
         byte.ok_or_else(|| self.corrupt())
     }
 
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.rest.len()
+    }
+
     /// The record must end here.
     pub fn finish(self) -> Result<(), Error> {
         if self.rest.is_empty() {

@@ -38,7 +38,7 @@ use super::index::{
     ThreadKey, compute_date_orders, compute_orders, drop_uids, order_record,
 };
 use super::summary::{self, bits};
-use super::{pages, postings};
+use super::{pages, postings, summary_codec};
 
 /// What the cache does besides storing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,7 +369,7 @@ impl StoreSyncCache {
             for mut env in pages::read_summaries(s, id, &uids)? {
                 if let Some(flags) = new_flags.get(&env.uid) {
                     env.flags = summary::domain_flags(flags);
-                    changed.push((env.uid, Zeroizing::new(serde_json::to_vec(&env)?)));
+                    changed.push((env.uid, Zeroizing::new(summary_codec::encode(&env))));
                 }
             }
             let mut b = s.batch()?;
@@ -477,8 +477,8 @@ impl StoreSyncCache {
         let id = mem.id;
         let encoded = envelopes
             .iter()
-            .map(|e| Ok((e.uid, Zeroizing::new(serde_json::to_vec(e)?))))
-            .collect::<Result<Vec<_>, Error>>()?;
+            .map(|e| (e.uid, Zeroizing::new(summary_codec::encode(e))))
+            .collect::<Vec<_>>();
         self.submit_write(move |s| {
             let mut b = s.batch()?;
             pages::put_encoded(s, &mut b, id, encoded)?;
