@@ -703,3 +703,35 @@ async fn bye_and_no_end_a_bulk_answer() {
         }
     }
 }
+
+/// A server that nests lists deeper than any real answer (a hostile body
+/// structure) ends the connection with an error: the parser's recursion
+/// would otherwise overflow the stack and abort the whole program. Both
+/// readers are covered: the bulk one (envelopes) and async-imap's (flags).
+#[tokio::test]
+async fn a_response_nested_too_deeply_is_an_error_not_a_crash() {
+    let deep = |tag: &str| {
+        let mut out = b"* 1 FETCH (UID 5 FLAGS () BODYSTRUCTURE ".to_vec();
+        out.extend(std::iter::repeat_n(b'(', 500_000));
+        out.extend(format!("\r\n{tag} OK done\r\n").bytes());
+        out
+    };
+    for bulk in [true, false] {
+        let server = server().await;
+        let (account, tls) = bulk_connection(&server).await;
+        let _script = tokio::spawn(play_fetch(server, 65536, deep));
+        let mut conn = connect(&account, tls).await.unwrap();
+        let err = if bulk {
+            conn.fetch_envelopes(&[5]).await.unwrap_err()
+        } else {
+            conn.fetch_flags("5", None).await.unwrap_err()
+        };
+        let cause = std::error::Error::source(&err).map(|e| e.to_string());
+        assert!(
+            cause
+                .as_deref()
+                .is_some_and(|c| c.contains("nested deeper")),
+            "{err}: {cause:?}"
+        );
+    }
+}

@@ -15,13 +15,15 @@ use zeroize::Zeroizing;
 use super::config::{AuthMethod, ImapAccount, Security};
 use super::conn::ImapConn;
 use super::error::{Error, bounded};
+use super::nesting_guard::NestingGuard;
 use super::preauth::{self, Capabilities};
 use super::secret::run_secret_command;
 
-/// The byte stream under every IMAP session: TLS over a read buffer, since
-/// rustls asks the socket for 4 kB at a time and a 100 MB FETCH answer
-/// would cost 25 000 `recvfrom` calls and as many wake-ups.
-pub type ImapStream = tokio_rustls::client::TlsStream<BufReader<TcpStream>>;
+/// The byte stream under every IMAP session: what the server sends is
+/// watched for hostile nesting ([`NestingGuard`]), over TLS, over a read
+/// buffer (rustls asks the socket for 4 kB at a time: a 100 MB FETCH answer
+/// would cost 25 000 `recvfrom` calls and as many wake-ups).
+pub type ImapStream = NestingGuard<tokio_rustls::client::TlsStream<BufReader<TcpStream>>>;
 
 /// Bytes read from the socket at once under TLS.
 const SOCKET_READ_BYTES: usize = 256 * 1024;
@@ -50,7 +52,7 @@ pub async fn connect(account: &ImapAccount, tls: Arc<ClientConfig>) -> Result<Im
     let tcp = BufReader::with_capacity(SOCKET_READ_BYTES, tcp);
     let name = crate::tls::server_name(&account.host)?;
     let connector = tokio_rustls::TlsConnector::from(tls);
-    let mut stream = bounded("the TLS handshake", t.connect, async {
+    let tls = bounded("the TLS handshake", t.connect, async {
         connector
             .connect(name, tcp)
             .await
@@ -60,6 +62,7 @@ pub async fn connect(account: &ImapAccount, tls: Arc<ClientConfig>) -> Result<Im
             })
     })
     .await?;
+    let mut stream = NestingGuard::new(tls);
     if account.security == Security::ImplicitTls {
         preauth::greeting(&mut stream, t.greeting).await?;
     }

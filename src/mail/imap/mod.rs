@@ -19,6 +19,7 @@ pub mod idle;
 pub mod known;
 pub mod memory;
 pub mod mutf7;
+pub mod nesting_guard;
 pub mod parse;
 pub mod preauth;
 pub mod queue;
