@@ -26,7 +26,6 @@ static ALLOCATOR: cachet::allocator::Allocator = cachet::allocator::Allocator;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use cachet::mail::cache::{ColdSyncOptions, reader};
@@ -158,25 +157,38 @@ fn sync(
         },
         cache: cachet::mail::cache::CacheOptions { index_headers },
     };
+    // As `cachet sync` runs it: the session is a task of a two-worker
+    // runtime (the CLI's), not a future polled by the main thread, which
+    // would be woken by a worker for every read.
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let t0 = Instant::now();
-    let mut first_batch: Option<f64> = None;
-    let report = rt
-        .block_on(cachet::mail::cache::cold_sync_folder(
-            handle.clone(),
-            ACCOUNT,
-            &account,
-            Arc::clone(&tls),
-            folder,
-            options,
-            &mut |_| {
-                first_batch.get_or_insert(t0.elapsed().as_secs_f64());
-            },
-        ))
+    let folder = folder.to_string();
+    let task_handle = handle.clone();
+    let (report, first_batch, last_batch) = rt
+        .block_on(rt.spawn(async move {
+            let mut first_batch: Option<f64> = None;
+            let mut last_batch = 0.0;
+            let report = cachet::mail::cache::cold_sync_folder(
+                task_handle,
+                ACCOUNT,
+                &account,
+                tls,
+                &folder,
+                options,
+                &mut |_| {
+                    last_batch = t0.elapsed().as_secs_f64();
+                    first_batch.get_or_insert(last_batch);
+                },
+            )
+            .await;
+            (report, first_batch, last_batch)
+        }))
         .unwrap();
+    let report = report.unwrap();
     let (report, cache) = report;
     let sync_s = t0.elapsed().as_secs_f64();
     let vmhwm_sync_kb = vm_kb("VmHWM");
@@ -189,6 +201,7 @@ fn sync(
     let flushed_s = t0.elapsed().as_secs_f64();
     println!(
         "{{\"mode\": \"{}\", \"sync_s\": {sync_s:.4}, \"first_batch_s\": {:.4}, \
+         \"last_batch_s\": {last_batch:.4}, \
          \"indexed_s\": {indexed_s:.4}, \"flushed_s\": {flushed_s:.4}, \"messages\": {}, \
          \"vmhwm_sync_kb\": {vmhwm_sync_kb}, \"vmhwm_kb\": {}, \"vmrss_kb\": {}}}",
         if warm { "warm" } else { "cold" },

@@ -627,7 +627,7 @@ impl cachet::mail::imap::sync::SyncCache for DropsAfter {
     fn apply_new(
         &mut self,
         folder: &str,
-        batch: &[cachet::mail::imap::types::FetchedEnvelope],
+        batch: Vec<cachet::mail::imap::types::FetchedEnvelope>,
     ) -> Result<(), Backend> {
         if self.batches_left == 0 {
             return Err("connection dropped".into());
@@ -738,13 +738,13 @@ fn a_message_deleted_before_its_headers_are_filed_stays_unfindable() {
     let mut cache = StoreSyncCache::new(store.clone(), ACCOUNT, CacheOptions::default());
     cache.reset_folder("INBOX", 7).unwrap();
     // the first batch is filed at once (first screen); the next one waits
-    // until the folder has doubled
+    // until the folder has grown fourfold
     let first: Vec<_> = (20..24).map(|u| fetched(u, "scintigraphie")).collect();
-    cache.apply_new("INBOX", &first).unwrap();
+    cache.apply_new("INBOX", first).unwrap();
     cache
         .apply_new(
             "INBOX",
-            &[
+            vec![
                 fetched(9, "scintigraphie deux"),
                 fetched(8, "scintigraphie trois"),
             ],
@@ -830,7 +830,7 @@ fn a_search_finds_the_same_messages_before_and_after_the_background_filing() {
     );
     let mut cache = unfiled_cache.clone();
     cache.reset_folder("INBOX", 7).unwrap();
-    cache.apply_new("INBOX", &batch).unwrap();
+    cache.apply_new("INBOX", batch).unwrap();
     cache.apply_local_removal("INBOX", &[3]).unwrap();
     cache.set_sync_point("INBOX", point).unwrap();
     let unindexed = || {

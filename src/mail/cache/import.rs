@@ -66,7 +66,7 @@ pub fn import_folder(
     sorted.sort_unstable_by_key(|m| std::cmp::Reverse(m.uid));
     for chunk in sorted.chunks(500) {
         let batch: Vec<FetchedEnvelope> = chunk.iter().map(|m| fetched_envelope(m)).collect();
-        cache.apply_new(folder, &batch).map_err(unbox)?;
+        cache.apply_new(folder, batch).map_err(unbox)?;
         for m in chunk {
             cache.store_body(folder, m.uid, &m.raw).map_err(unbox)?;
         }

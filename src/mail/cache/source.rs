@@ -252,7 +252,7 @@ impl CachedMailSource {
             cache.reset_folder(to, 1).map_err(boxed)?;
         }
         cache
-            .apply_new(to, &[fetched_envelope(&message)])
+            .apply_new(to, vec![fetched_envelope(&message)])
             .map_err(boxed)?;
         cache.store_body(to, next, &message.raw).map_err(boxed)?;
         cache

@@ -438,7 +438,7 @@ impl<'a> Cursor<'a> {
         }
         // body-fields: params, id, description, encoding, octets
         self.byte(b' ')?;
-        let mut named = self.has_param(b"name", depth)?;
+        let mut named = self.has_param(b"name")?;
         for _ in 0..3 {
             self.byte(b' ')?;
             self.skip_value(depth + 1)?;
@@ -472,7 +472,7 @@ impl<'a> Cursor<'a> {
                     self.pos += 1;
                     attachment_disposition = self.string()?.eq_ignore_ascii_case(b"attachment");
                     self.byte(b' ')?;
-                    named |= self.has_param(b"filename", depth)?;
+                    named |= self.has_param(b"filename")?;
                     self.byte(b')')?;
                 } else {
                     self.word(b"NIL")?;
@@ -489,7 +489,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A parameter list (or NIL): whether one of its keys is `key`.
-    fn has_param(&mut self, key: &[u8], depth: u32) -> Step<bool> {
+    fn has_param(&mut self, key: &[u8]) -> Step<bool> {
         if self.peek()? != b'(' {
             self.word(b"NIL")?;
             return Ok(false);

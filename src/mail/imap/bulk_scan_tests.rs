@@ -371,4 +371,3 @@ fn search_lines_read_the_same() {
         assert!(matches!(scan_search(other), Scan::Other), "{}", show(other));
     }
 }
-

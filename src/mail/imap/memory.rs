@@ -53,12 +53,12 @@ impl SyncCache for MemoryCache {
         Ok(())
     }
 
-    fn apply_new(&mut self, folder: &str, batch: &[FetchedEnvelope]) -> Result<(), BackendError> {
+    fn apply_new(&mut self, folder: &str, batch: Vec<FetchedEnvelope>) -> Result<(), BackendError> {
         let mut map = lock(&self.inner)?;
         let f = map.entry(folder.to_string()).or_default();
         for e in batch {
             f.state.known.insert(e.uid, &e.flags);
-            f.envelopes.insert(e.uid, e.clone());
+            f.envelopes.insert(e.uid, e);
         }
         Ok(())
     }

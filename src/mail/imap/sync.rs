@@ -45,7 +45,8 @@ pub trait SyncCache: Send {
     fn folder_state(&self, folder: &str) -> Result<Option<FolderState>, BackendError>;
     /// Forgets everything about `folder` (UIDVALIDITY changed) and records the new value.
     fn reset_folder(&mut self, folder: &str, uid_validity: u32) -> Result<(), BackendError>;
-    fn apply_new(&mut self, folder: &str, batch: &[FetchedEnvelope]) -> Result<(), BackendError>;
+    /// New envelopes, handed over (a first sync moves 100 000 of them).
+    fn apply_new(&mut self, folder: &str, batch: Vec<FetchedEnvelope>) -> Result<(), BackendError>;
     fn apply_flags(&mut self, folder: &str, changes: &[FlagUpdate]) -> Result<(), BackendError>;
     fn apply_expunges(&mut self, folder: &str, uids: &[u32]) -> Result<(), BackendError>;
     fn set_sync_point(&mut self, folder: &str, point: SyncPoint) -> Result<(), BackendError>;
@@ -254,13 +255,12 @@ pub async fn sync_folder(
             .min(options.max_fetch.max(batch_size));
         let mut answer = conn.fetch_envelopes(command).await?;
         answer.sort_unstable_by_key(|e| std::cmp::Reverse(e.uid));
-        for (asked, batch) in command
-            .chunks(batch_size)
-            .zip(batch_ranges(&answer, command, batch_size))
-        {
-            let batch = &answer[batch];
-            cache.apply_new(folder, batch).map_err(cache_err)?;
+        let ranges = batch_ranges(&answer, command, batch_size);
+        let mut answer = answer.into_iter();
+        for (asked, range) in command.chunks(batch_size).zip(ranges) {
+            let batch: Vec<FetchedEnvelope> = answer.by_ref().take(range.len()).collect();
             fetched += batch.len();
+            cache.apply_new(folder, batch).map_err(cache_err)?;
             progress(SyncProgress {
                 folder: folder.to_string(),
                 fetched,

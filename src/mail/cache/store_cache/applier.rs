@@ -49,7 +49,7 @@ impl Drop for Applier {
 impl StoreSyncCache {
     /// Queues a batch of new envelopes; the error of an earlier batch, if
     /// any, is returned now.
-    pub(super) fn queue_new(&self, folder: &str, batch: &[FetchedEnvelope]) -> Result<(), Error> {
+    pub(super) fn queue_new(&self, folder: &str, batch: Vec<FetchedEnvelope>) -> Result<(), Error> {
         let mut applier = lock(&self.applier)?;
         if applier.jobs.is_none() {
             let (jobs_tx, jobs_rx) = mpsc::sync_channel::<Job>(QUEUED_BATCHES);
@@ -81,7 +81,7 @@ impl StoreSyncCache {
         let earlier = collect(&mut applier, Wait::No);
         let job = Job {
             folder: folder.to_string(),
-            batch: batch.to_vec(),
+            batch,
         };
         let sent = match &applier.jobs {
             Some(jobs) => jobs.send(job).is_ok(),
@@ -182,7 +182,7 @@ mod tests {
         cache.reset_folder("INBOX", 7).unwrap();
         for first in [1u32, 201, 401] {
             let batch: Vec<FetchedEnvelope> = (first..first + 200).map(fetched).collect();
-            cache.apply_new("INBOX", &batch).unwrap();
+            cache.apply_new("INBOX", batch).unwrap();
         }
         let state = cache.folder_state("INBOX").unwrap().unwrap();
         assert_eq!(
@@ -198,7 +198,7 @@ mod tests {
         );
         // a folder not in memory yet: the worker must read the store, and fails
         cache
-            .apply_new("Sent", &[fetched(1)])
+            .apply_new("Sent", vec![fetched(1)])
             .expect("queued: its failure comes later");
         assert!(
             cache.folder_state("INBOX").is_err(),
@@ -227,7 +227,7 @@ mod tests {
         let mut reopenings = Vec::new();
         for first in (1u32..=1000).step_by(200) {
             let batch: Vec<FetchedEnvelope> = (first..first + 200).map(fetched).collect();
-            cache.apply_new("INBOX", &batch).unwrap();
+            cache.apply_new("INBOX", batch).unwrap();
             // the batch handed to the store (its writes may still be queued
             // there): the reopening comes behind them
             cache.folder_state("INBOX").unwrap();
@@ -289,7 +289,7 @@ mod tests {
         let mut cache = StoreSyncCache::new(handle.clone(), "acct", CacheOptions::default());
         cache.reset_folder("INBOX", 7).unwrap();
         let batch: Vec<FetchedEnvelope> = (1..=30).map(fetched).collect();
-        cache.apply_new("INBOX", &batch).unwrap();
+        cache.apply_new("INBOX", batch).unwrap();
         cache.folder_state("INBOX").unwrap(); // the batch is applied
         let id = handle
             .call(|s| {
@@ -306,7 +306,7 @@ mod tests {
             .unwrap();
         // a fresh handle: nothing in memory, the keys must be read back
         let mut later = StoreSyncCache::new(handle.clone(), "acct", CacheOptions::default());
-        later.apply_new("INBOX", &[fetched(31)]).unwrap();
+        later.apply_new("INBOX", vec![fetched(31)]).unwrap();
         later
             .set_sync_point(
                 "INBOX",

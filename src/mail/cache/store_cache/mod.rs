@@ -9,8 +9,8 @@
 //! `META` + `BASE`) and is written back after every change, so a reader in
 //! another process sees a consistent folder. During a long first sync the
 //! ordered index is rewritten after the first batch and then each time the
-//! folder has doubled (total work stays linear and the first screen shows
-//! early); the sync point is written last (see `imap::sync`), so a crash
+//! folder has grown fourfold (total work stays linear and the first screen
+//! shows early); the sync point is written last (see `imap::sync`), so a crash
 //! only means redoing work. Cloning gives another handle on the same state
 //! (the session task owns one, the account service applies local changes
 //! through another).
@@ -488,13 +488,14 @@ impl StoreSyncCache {
         // Once enough is written, the store is reopened behind this batch
         // (sled's memory for what it wrote is given back).
         self.submit_checkpoint()?;
-        // `BASE` and the orders are written after the first batch, then each
-        // time the folder has doubled (the list shows early, the total
-        // rewrite work stays linear); the sync point writes them all.
+        // `BASE` and the date orders are written after the first batch, then
+        // each time the folder has grown fourfold (the list shows early, the
+        // rewrites cost a third of the folder's ordering work); the sync
+        // point writes them all.
         // Written while the session goes on parsing (the store thread keeps
         // the order of writes, so `BASE` never lists an unwritten envelope).
         let total = mem.base.flags.len();
-        if mem.ordered == 0 || total >= mem.ordered.saturating_mul(2) {
+        if mem.ordered == 0 || total >= mem.ordered.saturating_mul(4) {
             self.persist(mem, OrdersToWrite::DateOnly, Completion::Pipelined)
         } else {
             Ok(())
@@ -549,18 +550,25 @@ impl StoreSyncCache {
         self.persist(mem, orders, Completion::Wait)?;
         // The thread keys are only needed for the next rebuild: free them.
         mem.keys = None;
-        // After a first sync, the next start opens without replaying it.
-        if self
-            .store
-            .call(|s| s.checkpoint(CheckpointAfter::SyncEnd))??
+        let filing = if self.options.index_headers {
+            let requested = lock(&self.filer)?.request(&self.store, mem.id);
+            if let Err(e) = &requested {
+                // the sync itself is complete: a search reads what is not filed
+                tracing::warn!(error = %e, "the headers of new messages are not filed");
+            }
+            requested.is_ok()
+        } else {
+            false
+        };
+        // After a first sync, the next start opens without replaying it; the
+        // filing, when there is one, does it once it ends (the sync returns
+        // without waiting for sled's write-back and reopening).
+        if !filing
+            && self
+                .store
+                .call(|s| s.checkpoint(CheckpointAfter::SyncEnd))??
         {
             tracing::info!(folder, "store reopened after a large sync");
-        }
-        if self.options.index_headers
-            && let Err(e) = lock(&self.filer)?.request(&self.store, mem.id)
-        {
-            // the sync itself is complete: a search reads what is not filed
-            tracing::warn!(error = %e, "the headers of new messages are not filed");
         }
         Ok(())
     }

@@ -51,7 +51,7 @@ impl SyncCache for StoreSyncCache {
     }
 
     /// Queued for the worker (see `applier`): the session reads on meanwhile.
-    fn apply_new(&mut self, folder: &str, batch: &[FetchedEnvelope]) -> Result<(), BackendError> {
+    fn apply_new(&mut self, folder: &str, batch: Vec<FetchedEnvelope>) -> Result<(), BackendError> {
         self.queue_new(folder, batch).map_err(boxed)
     }
 
