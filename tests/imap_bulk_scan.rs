@@ -9,28 +9,12 @@
 mod common;
 mod imap_common;
 
-use std::path::{Path, PathBuf};
-
 use async_imap::imap_proto::{RequestId, Response, Status};
 use cachet::mail::imap::bulk_scan::{Scan, scan_fetch};
 use cachet::mail::imap::parse;
 use cachet::mail::imap::types::{FetchedEnvelope, Flags, HEADER_FIELDS};
 use imap_common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn corpus_messages(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            corpus_messages(&path, out);
-        } else if path.extension().and_then(|e| e.to_str()) == Some("eml") {
-            out.push(path);
-        }
-    }
-}
 
 /// CRLF line ends, as a server stores them.
 fn crlf(raw: &[u8]) -> Vec<u8> {
@@ -47,10 +31,7 @@ fn crlf(raw: &[u8]) -> Vec<u8> {
 /// Messages to append: the corpus when present, else generated shapes.
 fn messages() -> Vec<Vec<u8>> {
     if let Some(dir) = common::corpus_dir() {
-        let mut paths = Vec::new();
-        corpus_messages(&dir.join("mime"), &mut paths);
-        paths.sort();
-        let out: Vec<Vec<u8>> = paths
+        let out: Vec<Vec<u8>> = common::files_under(&dir.join("mime"), &["eml"])
             .iter()
             .filter_map(|p| std::fs::read(p).ok())
             .map(|raw| crlf(&raw))

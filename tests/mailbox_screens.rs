@@ -20,7 +20,7 @@ use cachet::domain::mailbox::{
     Bytes, FlagChange, Flags, FolderInfo, FolderRole, ListEntry, ListQuery, MailSource, MessageId,
     MessageList, MessageRow, OpenedMessage, SourceError,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -189,23 +189,6 @@ struct CorpusFolder {
     messages: Vec<Vec<u8>>,
 }
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files(&path, out);
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("eml") | Some("mbox")
-        ) {
-            out.push(path);
-        }
-    }
-}
-
 fn messages_of(path: &Path, bytes: Vec<u8>) -> Vec<Vec<u8>> {
     if path.extension().and_then(|e| e.to_str()) != Some("mbox") {
         return vec![bytes];
@@ -304,9 +287,7 @@ fn every_corpus_message_reads_in_the_reader_without_control_characters() {
         eprintln!("corpus absent, skipped");
         return;
     };
-    let mut paths = Vec::new();
-    files(&corpus.join("mime"), &mut paths);
-    paths.sort();
+    let paths = common::files_under(&corpus.join("mime"), &["eml", "mbox"]);
     let messages: Vec<Vec<u8>> = paths
         .iter()
         .flat_map(|p| messages_of(p, std::fs::read(p).expect("readable")))

@@ -64,6 +64,31 @@ pub fn stack(test: &str) -> Option<Stack> {
     Some(Stack { values })
 }
 
+/// Every file under `dir` (recursively) whose extension is one of
+/// `extensions`, sorted: the corpus' samples in a stable order.
+pub fn files_under(dir: &std::path::Path, extensions: &[&str]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e))
+            {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The shared corpus: `$CACHET_CORPUS_DIR`, else `../shared/corpus` when
 /// present (CI has it), else `None`.
 pub fn corpus_dir() -> Option<PathBuf> {
